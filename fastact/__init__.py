@@ -1,0 +1,2 @@
+"""fastact: placeholder during bring-up."""
+from ._version import __version__

@@ -1,0 +1,217 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""fastact's compiled drivers: OpenMP loops over the C chunk kernels.
+
+Layering (see the package docstring): the Python modules validate and
+allocate; this module runs loops over flat, contiguous, native-endian
+float32/float64 memoryviews and nothing else; the per-element math is in
+``_src/fa_formulas.inc`` and the per-chunk loops are generated into
+``_src/fa_kernels.c`` from ``_manifest.py``.
+
+Parallel loops go over fixed-size chunks (never ``n // n_threads`` pieces), so
+which element lands in which call does not depend on the thread count, and
+arrays smaller than ``PARALLEL_MIN_ELEMENTS`` never open a parallel region:
+starting threads costs more than the work.  The GIL is released for arrays of
+``NOGIL_MIN_ELEMENTS`` or more (below that, releasing it costs more than the
+loop).
+"""
+
+from cython.parallel cimport prange
+
+cdef extern from "fa_kernels.h" nogil:
+    ctypedef struct fa_params:
+        double p0
+        double p1
+        double p2
+        double p3
+    ctypedef void (*fa_unary_f32)(const float *, float *, Py_ssize_t, const fa_params *) noexcept nogil
+    ctypedef void (*fa_unary_f64)(const double *, double *, Py_ssize_t, const fa_params *) noexcept nogil
+    ctypedef void (*fa_grad_f32)(const float *, const float *, float *, Py_ssize_t,
+                                 const fa_params *) noexcept nogil
+    ctypedef void (*fa_grad_f64)(const double *, const double *, double *, Py_ssize_t,
+                                 const fa_params *) noexcept nogil
+    int fa_num_kernels()
+    int fa_best_isa()
+    int fa_isa_compiled(int isa)
+    void fa_use_isa(int isa)
+    int fa_current_isa()
+    const char *fa_isa_name(int isa)
+    fa_unary_f32 fa_unary_kernel_f32(int kernel_id)
+    fa_unary_f64 fa_unary_kernel_f64(int kernel_id)
+    fa_grad_f32 fa_grad_kernel_f32(int kernel_id)
+    fa_grad_f64 fa_grad_kernel_f64(int kernel_id)
+
+cdef extern from "fa_omp.h" nogil:
+    int fa_omp_enabled()
+    int fa_omp_max_threads()
+
+cdef extern from "fa_rowwise.h" nogil:
+    void fa_softmax_row_f32(const float *x, float *y, Py_ssize_t n, int log_out)
+    void fa_softmax_row_f64(const double *x, double *y, Py_ssize_t n, int log_out)
+
+# 16384 float32 = 64 KiB in + 64 KiB out: a chunk and its output sit in L2.
+cdef enum:
+    CHUNK = 16384
+CHUNK_ELEMENTS = CHUNK
+PARALLEL_MIN_ELEMENTS = 4 * CHUNK
+NOGIL_MIN_ELEMENTS = 2048
+
+NUM_KERNELS = fa_num_kernels()
+ISA_NAMES = tuple(fa_isa_name(i).decode() for i in range(3))
+
+
+# ---------------------------------------------------------------- runtime info
+
+def openmp_enabled():
+    return bool(fa_omp_enabled())
+
+
+def max_threads():
+    """omp_get_max_threads(): honours OMP_NUM_THREADS and threadpoolctl."""
+    return fa_omp_max_threads()
+
+
+def best_isa():
+    return ISA_NAMES[fa_best_isa()]
+
+
+def compiled_isas():
+    return tuple(ISA_NAMES[i] for i in range(3) if fa_isa_compiled(i))
+
+
+def current_isa():
+    return ISA_NAMES[fa_current_isa()]
+
+
+def use_isa(str name):
+    """Install the kernels of target ``name``; returns the target in use."""
+    fa_use_isa(ISA_NAMES.index(name))
+    return current_isa()
+
+
+cdef inline int _threads(object n_threads, Py_ssize_t n) noexcept:
+    if n < PARALLEL_MIN_ELEMENTS:
+        return 1
+    cdef int t = fa_omp_max_threads() if n_threads is None else <int>n_threads
+    cdef Py_ssize_t chunks = (n + CHUNK - 1) // CHUNK
+    return <int>min(max(t, 1), chunks)
+
+
+cdef inline fa_params _pack(tuple params) noexcept:
+    cdef fa_params p
+    p.p0 = params[0]
+    p.p1 = params[1]
+    p.p2 = params[2]
+    p.p3 = params[3]
+    return p
+
+
+# ----------------------------------------------------------- elementwise loops
+
+def unary_f32(int kernel_id, const float[::1] x, float[::1] out, tuple params,
+              object n_threads=None):
+    """out[i] = kernel(x[i]) for a flat float32 array (out may be x)."""
+    cdef fa_unary_f32 kernel = fa_unary_kernel_f32(kernel_id)
+    cdef fa_params p = _pack(params)
+    cdef Py_ssize_t n = x.shape[0], start, c, nchunks
+    cdef int threads = _threads(n_threads, n)
+    if n == 0:
+        return
+    if n < NOGIL_MIN_ELEMENTS:
+        kernel(&x[0], &out[0], n, &p)
+    elif threads == 1:
+        with nogil:
+            kernel(&x[0], &out[0], n, &p)
+    else:
+        nchunks = (n + CHUNK - 1) // CHUNK
+        with nogil:
+            for c in prange(nchunks, num_threads=threads, schedule="static"):
+                start = c * CHUNK
+                kernel(&x[start], &out[start], min(<Py_ssize_t>CHUNK, n - start), &p)
+
+
+def unary_f64(int kernel_id, const double[::1] x, double[::1] out, tuple params,
+              object n_threads=None):
+    """out[i] = kernel(x[i]) for a flat float64 array (out may be x)."""
+    cdef fa_unary_f64 kernel = fa_unary_kernel_f64(kernel_id)
+    cdef fa_params p = _pack(params)
+    cdef Py_ssize_t n = x.shape[0], start, c, nchunks
+    cdef int threads = _threads(n_threads, n)
+    if n == 0:
+        return
+    if n < NOGIL_MIN_ELEMENTS:
+        kernel(&x[0], &out[0], n, &p)
+    elif threads == 1:
+        with nogil:
+            kernel(&x[0], &out[0], n, &p)
+    else:
+        nchunks = (n + CHUNK - 1) // CHUNK
+        with nogil:
+            for c in prange(nchunks, num_threads=threads, schedule="static"):
+                start = c * CHUNK
+                kernel(&x[start], &out[start], min(<Py_ssize_t>CHUNK, n - start), &p)
+
+
+def grad_f32(int kernel_id, const float[::1] x, const float[::1] dy, float[::1] out,
+             tuple params, object n_threads=None):
+    """out[i] = dy[i] * f'(x[i]) (or f' from y) for flat float32 arrays."""
+    cdef fa_grad_f32 kernel = fa_grad_kernel_f32(kernel_id)
+    cdef fa_params p = _pack(params)
+    cdef Py_ssize_t n = x.shape[0], start, c, nchunks
+    cdef int threads = _threads(n_threads, n)
+    if n == 0:
+        return
+    with nogil:
+        if threads == 1:
+            kernel(&x[0], &dy[0], &out[0], n, &p)
+        else:
+            nchunks = (n + CHUNK - 1) // CHUNK
+            for c in prange(nchunks, num_threads=threads, schedule="static"):
+                start = c * CHUNK
+                kernel(&x[start], &dy[start], &out[start],
+                       min(<Py_ssize_t>CHUNK, n - start), &p)
+
+
+def grad_f64(int kernel_id, const double[::1] x, const double[::1] dy, double[::1] out,
+             tuple params, object n_threads=None):
+    """out[i] = dy[i] * f'(x[i]) (or f' from y) for flat float64 arrays."""
+    cdef fa_grad_f64 kernel = fa_grad_kernel_f64(kernel_id)
+    cdef fa_params p = _pack(params)
+    cdef Py_ssize_t n = x.shape[0], start, c, nchunks
+    cdef int threads = _threads(n_threads, n)
+    if n == 0:
+        return
+    with nogil:
+        if threads == 1:
+            kernel(&x[0], &dy[0], &out[0], n, &p)
+        else:
+            nchunks = (n + CHUNK - 1) // CHUNK
+            for c in prange(nchunks, num_threads=threads, schedule="static"):
+                start = c * CHUNK
+                kernel(&x[start], &dy[start], &out[start],
+                       min(<Py_ssize_t>CHUNK, n - start), &p)
+
+
+# ------------------------------------------------------------- row-wise loops
+
+def softmax_rows_f32(const float[:, ::1] x, float[:, ::1] out, bint log_out,
+                     object n_threads=None):
+    """softmax (or log_softmax) of each row of a C-contiguous float32 matrix."""
+    cdef Py_ssize_t rows = x.shape[0], n = x.shape[1], r
+    cdef int threads = _threads(n_threads, rows * n)
+    if rows == 0 or n == 0:
+        return
+    with nogil:
+        for r in prange(rows, num_threads=threads, schedule="static"):
+            fa_softmax_row_f32(&x[r, 0], &out[r, 0], n, log_out)
+
+
+def softmax_rows_f64(const double[:, ::1] x, double[:, ::1] out, bint log_out,
+                     object n_threads=None):
+    """softmax (or log_softmax) of each row of a C-contiguous float64 matrix."""
+    cdef Py_ssize_t rows = x.shape[0], n = x.shape[1], r
+    cdef int threads = _threads(n_threads, rows * n)
+    if rows == 0 or n == 0:
+        return
+    with nogil:
+        for r in prange(rows, num_threads=threads, schedule="static"):
+            fa_softmax_row_f64(&x[r, 0], &out[r, 0], n, log_out)

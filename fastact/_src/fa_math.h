@@ -1,0 +1,272 @@
+/*
+ * fa_math.h -- the elementary functions under fastact's activations.
+ *
+ * Two families with the same names and meanings:
+ *
+ *   fa_fast_*  used by the float32 kernels.  The float32 value is widened to
+ *              double, the activation is evaluated in double with these cores
+ *              and rounded once to float32.  Each core is straight-line
+ *              double arithmetic (range reduction, a polynomial, exponent-bit
+ *              reconstruction, selects instead of branches) so that GCC
+ *              vectorizes the loops that inline it; each has a relative error
+ *              below 2^-40, far under the 2^-24 of a float32 ULP, so the
+ *              float32 result is within ~0.5 ULP of the rounded exact value
+ *              plus the error of the activation's own formula.
+ *
+ *   fa_libm_*  used by the float64 kernels: glibc's correctly-rounded-or-
+ *              nearly exp/expm1/log1p/erfc, plus error-free transformations
+ *              where the argument itself would otherwise be rounded (the
+ *              Gaussian tails of gelu).  Not vectorized; accurate to ~1 ULP.
+ *
+ * No function here branches on data or calls libm in the fast family.
+ * Special values: NaN propagates; +-inf give the mathematical limits.
+ * This file must compile identically under every SIMD target (it is included
+ * inside #pragma GCC target regions); with -ffp-contract=off no FMA is ever
+ * formed, so all targets give bitwise-identical results.
+ */
+#ifndef FA_MATH_H
+#define FA_MATH_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define FA_INLINE static inline __attribute__((always_inline))
+
+FA_INLINE double fa_from_bits(uint64_t u) { double d; memcpy(&d, &u, sizeof d); return d; }
+FA_INLINE uint64_t fa_to_bits(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
+
+/* Adding 1.5 * 2^52 rounds a double of magnitude < 2^51 to an integer and
+ * leaves that integer in the low mantissa bits: round-to-int without a
+ * double->int64 conversion, which AVX2 does not have. */
+#define FA_ROUND_SHIFT 0x1.8p52
+
+/* ln 2 split so that n * FA_LN2_HI is exact for |n| < 2^11 (Cody-Waite). */
+#define FA_LN2_HI 0x1.62e42fefa3800p-1
+#define FA_LN2_LO 0x1.ef35793c76730p-45
+#define FA_LOG2E 0x1.71547652b82fep0
+
+/* 2^n for an integer-valued double n in [-1022, 1023]. */
+FA_INLINE double fa_pow2i(double n)
+{
+    return fa_from_bits(fa_to_bits(n + (1023.0 + FA_ROUND_SHIFT)) << 52);
+}
+
+/* exp(z): z = n ln2 + r, |r| <= ln2/2, e^r by its Taylor polynomial to r^10
+ * (truncation 2^-42 relative), 2^n split in two factors so that results in
+ * the subnormal range and the overflow edge come out right without branches. */
+FA_INLINE double fa_fast_exp(double z)
+{
+    double zc = z < -746.0 ? -746.0 : z;      /* NaN fails both compares: kept */
+    zc = zc > 710.0 ? 710.0 : zc;
+    double n = (zc * FA_LOG2E + FA_ROUND_SHIFT) - FA_ROUND_SHIFT;
+    double r = (zc - n * FA_LN2_HI) - n * FA_LN2_LO;
+    double p = 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    double n1 = ((n * 0.5) + FA_ROUND_SHIFT) - FA_ROUND_SHIFT;
+    double n2 = n - n1;
+    return (p * fa_pow2i(n1)) * fa_pow2i(n2);
+}
+
+/* expm1(z) for z <= 709: 2^n (e^r - 1) + (2^n - 1) with e^r - 1 evaluated
+ * without its leading 1, so results near 0 keep full relative accuracy.
+ * Results below -1 + 2^-54 round to -1 (z < -38). */
+FA_INLINE double fa_fast_expm1(double z)
+{
+    double zc = z < -40.0 ? -40.0 : z;
+    zc = zc > 709.0 ? 709.0 : zc;
+    double n = (zc * FA_LOG2E + FA_ROUND_SHIFT) - FA_ROUND_SHIFT;
+    double r = (zc - n * FA_LN2_HI) - n * FA_LN2_LO;
+    double q = 1.0 / 39916800.0;
+    q = q * r + 1.0 / 3628800.0;
+    q = q * r + 1.0 / 362880.0;
+    q = q * r + 1.0 / 40320.0;
+    q = q * r + 1.0 / 5040.0;
+    q = q * r + 1.0 / 720.0;
+    q = q * r + 1.0 / 120.0;
+    q = q * r + 1.0 / 24.0;
+    q = q * r + 1.0 / 6.0;
+    q = q * r + 0.5;
+    q = (q * r) * r + r;                      /* e^r - 1 */
+    double s = fa_pow2i(n);
+    double result = s * q + (s - 1.0);
+    return z > 709.78 ? INFINITY : result;
+}
+
+/* log1p(u) for u in [0, 1] (the argument of softplus: u = exp(-|x|)).
+ * w = 1 + u is split as 2^k m, m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s),
+ * s = (m - 1)/(m + 1), by its odd series to s^17 (|s| < 0.172: truncation
+ * 2^-48).  The rounding of 1 + u is undone by the first-order correction
+ * (u - (w - 1)) / w, which keeps tiny u exact: log1p(u) = u. */
+FA_INLINE double fa_fast_log1p(double u)
+{
+    double w = 1.0 + u;
+    double correction = (u - (w - 1.0)) / w;
+    int big = w > 0x1.6a09e667f3bcdp0;      /* sqrt(2) */
+    double m = big ? w * 0.5 : w;
+    double k = big ? 1.0 : 0.0;
+    double s = (m - 1.0) / (m + 1.0);
+    double s2 = s * s;
+    double t = 1.0 / 17.0;
+    t = t * s2 + 1.0 / 15.0;
+    t = t * s2 + 1.0 / 13.0;
+    t = t * s2 + 1.0 / 11.0;
+    t = t * s2 + 1.0 / 9.0;
+    t = t * s2 + 1.0 / 7.0;
+    t = t * s2 + 1.0 / 5.0;
+    t = t * s2 + 1.0 / 3.0;
+    double log_m = 2.0 * s + (2.0 * s) * (s2 * t);
+    return (k * FA_LN2_HI + (log_m + (correction + k * FA_LN2_LO)));
+}
+
+/* x - tanh(x), |x| < 0.25: the odd Taylor series x^3/3 - 2x^5/15 + ...,
+ * whose terms shrink by ~x^2 * 4/pi^2 < 0.026 each: 11 terms give 2^-60.
+ * Outside that range the subtraction x - tanh(x) loses at most
+ * log2(3/x^2) < 6 bits, which the callers' working precision absorbs. */
+FA_INLINE double fa_x_minus_tanh_series(double x)
+{
+    double x2 = x * x;
+    /* coefficients of x^23 ... x^3, from mpmath's Taylor series of x - tanh x */
+    double t = 0x1.497d8eea25259p-15;
+    t = t * x2 - 0x1.967e18afcafadp-14;
+    t = t * x2 + 0x1.f57d7734d1664p-13;
+    t = t * x2 - 0x1.3558248036744p-11;
+    t = t * x2 + 0x1.7da36452b75e3p-10;
+    t = t * x2 - 0x1.d6d3d0e157de0p-9;
+    t = t * x2 + 0x1.226e355e6c23dp-7;
+    t = t * x2 - 0x1.664f4882c10fap-6;
+    t = t * x2 + 0x1.ba1ba1ba1ba1cp-5;
+    t = t * x2 - 0x1.1111111111111p-3;
+    t = t * x2 + 0x1.5555555555555p-2;
+    return (x * x2) * t;
+}
+
+/* ---- error-free transformations (Dekker, no FMA needed) ------------------ */
+
+/* Split a into hi + lo with hi holding the top 26 bits. Valid for |a| < 2^995. */
+FA_INLINE void fa_split(double a, double *hi, double *lo)
+{
+    double c = 134217729.0 * a;               /* 2^27 + 1 */
+    double h = c - (c - a);
+    *hi = h;
+    *lo = a - h;
+}
+
+/* a * b = p + e exactly (for |a|, |b| in the range where fa_split is valid). */
+FA_INLINE double fa_two_prod(double a, double b, double *e)
+{
+    double p = a * b, ah, al, bh, bl;
+    fa_split(a, &ah, &al);
+    fa_split(b, &bh, &bl);
+    *e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+    return p;
+}
+
+/* ---- the Gaussian: pdf and cdf with relative accuracy in the tails ------- */
+
+#define FA_INV_SQRT2_HI 0x1.6a09e667f3bcdp-1
+#define FA_INV_SQRT2_LO -0x1.bdd3413b26456p-55
+#define FA_INV_SQRT_2PI 0x1.9884533d43651p-2
+
+/* exp(-x^2/2) with x^2 formed exactly (x^2 = hi + lo): rounding x^2 first
+ * would cost x^2/2 * 2^-53 relative error, ~700 ULP at x = -37. */
+FA_INLINE double fa_libm_gauss(double x)
+{
+    double ax = fabs(x);
+    if (!(ax < 0x1p500)) return ax == ax ? 0.0 : x;   /* underflows anyway */
+    double lo, hi = fa_two_prod(ax, ax, &lo);
+    return exp(-0.5 * hi) * (1.0 - 0.5 * lo);
+}
+
+/* Phi(x) = erfc(-x / sqrt 2) / 2, with t = -x / sqrt 2 carried as t + dt
+ * and erfc(t + dt) = erfc(t) - dt * 2/sqrt(pi) exp(-t^2). */
+FA_INLINE double fa_libm_normal_cdf(double x)
+{
+    double e, t = fa_two_prod(-x, FA_INV_SQRT2_HI, &e);
+    if (!(fabs(x) < 0x1p500)) t = -x * FA_INV_SQRT2_HI, e = 0.0;
+    double dt = e + (-x) * FA_INV_SQRT2_LO;
+    double c = erfc(t);
+    double slope = 0x1.20dd750429b6dp0 * exp(-t * t);  /* 2/sqrt(pi) e^{-t^2} */
+    return 0.5 * (c - dt * slope);
+}
+
+/* ---- wrappers that give both families the same names --------------------- */
+
+FA_INLINE double fa_libm_exp(double z) { return exp(z); }
+FA_INLINE double fa_libm_expm1(double z) { return expm1(z); }
+FA_INLINE double fa_libm_log1p(double u) { return log1p(u); }
+
+/* x - tanh(x) in float64: the subtraction is done in x87 extended precision,
+ * whose 11 extra bits absorb the cancellation for |x| >= 0.25. */
+FA_INLINE double fa_libm_x_minus_tanh(double x)
+{
+    double small = fa_x_minus_tanh_series(x);
+    long double xl = (long double)x;
+    double large = (double)(xl - tanhl(xl));
+    return fabs(x) < 0.25 ? small : large;
+}
+
+FA_INLINE double fa_fast_x_minus_tanh(double x)
+{
+    double em = fa_fast_expm1(-2.0 * fabs(x));
+    double t = copysign(-em / (2.0 + em), x);
+    double small = fa_x_minus_tanh_series(x);
+    double large = x - t;
+    large = isinf(x) ? x : large;
+    return fabs(x) < 0.25 ? small : large;
+}
+
+
+/* tanh(x) from expm1(-2|x|): no overflow, full relative accuracy near 0. */
+FA_INLINE double fa_fast_tanh(double x)
+{
+    double em = fa_fast_expm1(-2.0 * fabs(x));
+    return copysign(-em / (2.0 + em), x);
+}
+FA_INLINE double fa_libm_tanh(double x) { return tanh(x); }
+
+/* The argument v = 2 sqrt(2/pi) (x + 0.044715 x^3) of gelu's tanh form,
+ * gelu = x * sigmoid(v).  For float64 the rounding of v would be amplified
+ * by |v| in the tail (sigmoid(v) ~ e^v), so v is carried as v + *lo with
+ * error-free products; for float32 (evaluated in double) v alone suffices. */
+#define FA_GELU_K 0.044715
+#define FA_SQRT_2_OVER_PI_HI 0x1.9884533d43651p-1
+#define FA_SQRT_2_OVER_PI_LO -0x1.cbc0d30ebfd15p-55
+FA_INLINE double fa_fast_gelu_tanh_arg(double x, double *lo)
+{
+    *lo = 0.0;
+    return 2.0 * (FA_SQRT_2_OVER_PI_HI * (x + FA_GELU_K * (x * x * x)));
+}
+FA_INLINE double fa_libm_gelu_tanh_arg(double x, double *lo)
+{
+    double e2, e3, ek, es, ev;
+    double x2 = fa_two_prod(x, x, &e2);
+    double x3 = fa_two_prod(x2, x, &e3);
+    e3 += e2 * x;
+    double kx3 = fa_two_prod(FA_GELU_K, x3, &ek);
+    ek += FA_GELU_K * e3;
+    double u = x + kx3;                         /* two-sum */
+    double bv = u - x;
+    es = (x - (u - bv)) + (kx3 - bv);
+    double ulo = es + ek;
+    double v = fa_two_prod(FA_SQRT_2_OVER_PI_HI, u, &ev);
+    double vlo = ev + FA_SQRT_2_OVER_PI_HI * ulo + FA_SQRT_2_OVER_PI_LO * u;
+    *lo = fabs(x) < 0x1p100 ? 2.0 * vlo : 0.0;  /* beyond: x^3 overflows, v = +-inf */
+    return 2.0 * v;
+}
+
+/* The float32 kernels use the same tail-accurate cdf/pdf: erfc has no
+ * vectorizable core here yet, so gelu's float32 loop is scalar (libm). */
+FA_INLINE double fa_fast_gauss(double x) { return fa_libm_gauss(x); }
+FA_INLINE double fa_fast_normal_cdf(double x) { return fa_libm_normal_cdf(x); }
+
+#endif /* FA_MATH_H */
