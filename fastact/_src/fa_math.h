@@ -192,8 +192,8 @@ FA_INLINE double fa_libm_gauss(double x)
 FA_INLINE double fa_libm_normal_cdf(double x)
 {
     double e, t = fa_two_prod(-x, FA_INV_SQRT2_HI, &e);
-    if (!(fabs(x) < 0x1p500)) t = -x * FA_INV_SQRT2_HI, e = 0.0;
     double dt = e + (-x) * FA_INV_SQRT2_LO;
+    if (!(fabs(x) < 0x1p500)) t = -x * FA_INV_SQRT2_HI, dt = 0.0;  /* also +-inf */
     double c = erfc(t);
     double slope = 0x1.20dd750429b6dp0 * exp(-t * t);  /* 2/sqrt(pi) e^{-t^2} */
     return 0.5 * (c - dt * slope);

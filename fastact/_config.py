@@ -1,0 +1,67 @@
+"""``fastact.show_config()``: everything a bug report needs, in one call."""
+
+import platform
+import sys
+
+from . import _kernels, _simd
+from ._version import __version__
+
+
+def _build_info():
+    try:
+        from ._build_info import BUILD_INFO
+    except ImportError:                      # an in-place build without setup.py's record
+        return {}
+    return BUILD_INFO
+
+
+def _blas():
+    """The BLAS that SciPy (and so fastact's dense layer) uses."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        threadpool_info = None
+    if threadpool_info is not None:
+        import scipy.linalg  # noqa: F401  (loads SciPy's BLAS so threadpoolctl sees it)
+        libs = [f"{i['internal_api']} {i.get('version') or ''} ({i['filepath']}, "
+                f"{i['num_threads']} threads)".replace("  ", " ")
+                for i in threadpool_info() if i["user_api"] == "blas"]
+        if libs:
+            return "; ".join(libs)
+    import scipy
+    try:
+        deps = scipy.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{deps.get('name')} {deps.get('version', '')} (from scipy.show_config)"
+    except Exception:                        # older SciPy: no dict mode
+        return f"the BLAS SciPy {scipy.__version__} was built with"
+
+
+def config():
+    """The configuration as a dict (what show_config prints)."""
+    info = _build_info()
+    return {
+        "fastact": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "compiler": info.get("compiler", "unknown"),
+        "cflags": " ".join(info.get("cflags", [])),
+        "openmp": _kernels.openmp_enabled(),
+        "threads": _kernels.max_threads(),
+        "simd compiled": ", ".join(_kernels.compiled_isas()),
+        "simd best on this cpu": _kernels.best_isa(),
+        "simd in use": f"{_kernels.current_isa()} ({_simd.REASON})",
+        "blas": _blas(),
+    }
+
+
+def show_config():
+    """Print fastact's version, compiler, OpenMP, SIMD target, BLAS and threads."""
+    import numpy
+    import scipy
+    cfg = config()
+    cfg["numpy"] = numpy.__version__
+    cfg["scipy"] = scipy.__version__
+    cfg["openmp"] = "yes" if cfg["openmp"] else "no (serial build)"
+    width = max(map(len, cfg))
+    for key, value in cfg.items():
+        print(f"{key:<{width}} : {value}")
