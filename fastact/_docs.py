@@ -57,7 +57,8 @@ def derivative_doc(name, summary):
              f"At kinks (PyTorch's convention): {act.kinks}.",
              f"Accuracy: {_bound(act.dulp)}"]
     if act.droot:
-        lines[-1] += (f"; within {act.droot} of a root of f' the error is bounded in "
-                      f"absolute terms instead: <= bound * eps * max|f'|")
+        lines[-1] += (f"; within {act.droot['float32']} (float32) / {act.droot['float64']} "
+                      f"(float64) of a root of f' the error is bounded in absolute terms "
+                      f"instead: <= bound * eps * max|f'|")
     lines[-1] += "."
     return "\n".join(lines)

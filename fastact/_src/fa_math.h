@@ -162,6 +162,13 @@ FA_INLINE void fa_split(double a, double *hi, double *lo)
 }
 
 /* a * b = p + e exactly (for |a|, |b| in the range where fa_split is valid). */
+/* The rounding error of s = a + b (Knuth's TwoSum): a + b = s + err exactly. */
+FA_INLINE double fa_two_sum_err(double a, double b, double s)
+{
+    double bb = s - a;
+    return (a - (s - bb)) + (b - bb);
+}
+
 FA_INLINE double fa_two_prod(double a, double b, double *e)
 {
     double p = a * b, ah, al, bh, bl;
@@ -268,5 +275,41 @@ FA_INLINE double fa_libm_gelu_tanh_arg(double x, double *lo)
  * vectorizable core here yet, so gelu's float32 loop is scalar (libm). */
 FA_INLINE double fa_fast_gauss(double x) { return fa_libm_gauss(x); }
 FA_INLINE double fa_fast_normal_cdf(double x) { return fa_libm_normal_cdf(x); }
+
+
+/* ---- exp of deep negative arguments, scaled into the normal range --------
+ * Where exp(z) is subnormal (z < -708), a product a * exp(z) amplifies the
+ * rounding of the subnormal by |a| (370 ULP for silu(-745) in float64).
+ * exp_up64 returns exp(z + z_lo) * 2^64 (|z_lo| tiny), a normal number;
+ * callers multiply by their factor and then by 2^-64, so the result enters
+ * the subnormals with one rounding.  z + FA_LN2x64_HI is exact for z in
+ * [-1024, -512] (FA_LN2x64_HI is 64 ln 2 rounded to a multiple of 2^-43);
+ * the small rest enters as the factor 1 + lo, since adding it to z would
+ * round it away. */
+#define FA_LN2x64_HI 0x1.62e42fefa39f0p+5
+#define FA_LN2x64_LO -0x1.950d871319ff0p-48
+/* Below FA_TAIL_X, x exp(x)-type results are formed with exp_up64: in
+ * float64 exp(x) is subnormal there and x * exp(x) would not be. */
+#define FA_TAIL_X (-600.0)
+
+/* x Phi(x) leaves the normal range near x = -37.5: below FA_GELU_TAIL_X gelu
+ * uses Phi(x) = phi(x) S(x) / -x with the asymptotic series S, which with
+ * nine terms is exact to 2e-21 there. */
+#define FA_GELU_TAIL_X (-37.0)
+FA_INLINE double fa_gelu_tail_series(double x)
+{
+    double u = 1.0 / (x * x);
+    return 1.0 + u * (-1.0 + u * (3.0 + u * (-15.0 + u * (105.0 + u * (-945.0 + u * (
+        10395.0 + u * (-135135.0 + u * 2027025.0)))))));
+}
+
+FA_INLINE double fa_libm_exp_up64(double z, double z_lo)
+{
+    return exp(z + FA_LN2x64_HI) * (1.0 + (FA_LN2x64_LO + z_lo));
+}
+FA_INLINE double fa_fast_exp_up64(double z, double z_lo)
+{
+    return fa_fast_exp(z + FA_LN2x64_HI) * (1.0 + (FA_LN2x64_LO + z_lo));
+}
 
 #endif /* FA_MATH_H */
