@@ -171,10 +171,12 @@ def _compiler_version(compiler):
 
 
 def _extension(name, sources):
+    import numpy   # the small-array path cimports numpy (see _kernels.pyx)
     return Extension(
         name,
         sources=sources,
-        include_dirs=[str(SRC.relative_to(HERE))],
+        include_dirs=[str(SRC.relative_to(HERE)), numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         depends=[str(p.relative_to(HERE)) for p in SRC.glob("*.h")]
         + [str(p.relative_to(HERE)) for p in SRC.glob("*.inc")],
     )

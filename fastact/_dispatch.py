@@ -159,7 +159,10 @@ def check_float(value, func, pname, check=None, allow_none=False):
     """A parameter that must be a finite real (not bool), as a Python float."""
     if value is None and allow_none:
         return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    if type(value) is float or type(value) is int:    # the common case, without ABC checks
+        if math.isfinite(value) and check is None:
+            return float(value)
+    elif isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         expected = "a real number or None" if allow_none else "a real number"
         raise TypeError(f"{func}: {pname} must be {expected}, got {type(value).__name__} "
                         f"{value!r}")
@@ -181,7 +184,7 @@ def check_bool(value, func, pname):
 
 
 def check_params(name, values):
-    """Validate the manifest parameters of ``name``; returns the packed 4-tuple."""
+    """Validate the manifest parameters of ``name``; returns (packed 4-tuple, values)."""
     act = _manifest.BY_NAME[name]
     clean = {}
     for param in act.params:
@@ -221,14 +224,18 @@ def normalize_axis(axis, ndim, func):
 
 def unary(name, mode, x, out, params, argname="x"):
     """out = kernel(name, mode)(x) elementwise, with all of the above."""
+    kid = KERNEL_IDS[name, mode]
+    res = _kernels.unary_plain(kid, x, out, params)     # contiguous float arrays
+    if res is not None:
+        return res if res.ndim or out is not None else res[()]
     x, result = as_compute(x, name, argname)
     compute = x.dtype
     if out is not None:
         check_out(out, x.shape, result, name)
     kernel = _UNARY[compute]
-    kid = KERNEL_IDS[name, mode]
-    return run_into(out, [x], compute, result,
-                    lambda flats, target: kernel(kid, flats[0], target, params))
+    res = run_into(out, [x], compute, result,
+                   lambda flats, target: kernel(kid, flats[0], target, params))
+    return res if res.ndim or out is not None else res[()]
 
 
 def grad(name, mode, x, dy, out, params, argname="x"):

@@ -31,6 +31,11 @@ def _apply(name, x, out, **params):
     return _dispatch.unary(name, "fwd", x, out, packed)
 
 
+def _apply_plain(name, x, out):
+    """_apply for functions without parameters (the per-call cost matters for tiny arrays)."""
+    return _dispatch.unary(name, "fwd", x, out, _dispatch.NO_PARAMS)
+
+
 @_documented("Continuously differentiable ELU.")
 def celu(x, alpha=1.0, *, out=None):
     return _apply("celu", x, out, alpha=alpha)
@@ -43,7 +48,7 @@ def elu(x, alpha=1.0, *, out=None):
 
 @_documented("Exponential, exp(x).")
 def exponential(x, *, out=None):
-    return _apply("exponential", x, out)
+    return _apply_plain("exponential", x, out)
 
 
 @_documented("Gaussian error linear unit (exact erf form, or the tanh approximation).")
@@ -63,17 +68,17 @@ def hard_shrink(x, threshold=0.5, *, out=None):
 
 @_documented("Hard sigmoid, Keras 3's relu6(x + 3) / 6.")
 def hard_sigmoid(x, *, out=None):
-    return _apply("hard_sigmoid", x, out)
+    return _apply_plain("hard_sigmoid", x, out)
 
 
 @_documented("Hard SiLU (hard swish), x * relu6(x + 3) / 6.")
 def hard_silu(x, *, out=None):
-    return _apply("hard_silu", x, out)
+    return _apply_plain("hard_silu", x, out)
 
 
 @_documented("Hard tanh, clip(x, -1, 1).")
 def hard_tanh(x, *, out=None):
-    return _apply("hard_tanh", x, out)
+    return _apply_plain("hard_tanh", x, out)
 
 
 @_documented("Leaky ReLU.")
@@ -83,12 +88,12 @@ def leaky_relu(x, negative_slope=0.2, *, out=None):
 
 @_documented("Linear (identity); returns a new array unless out is given.")
 def linear(x, *, out=None):
-    return _apply("linear", x, out)
+    return _apply_plain("linear", x, out)
 
 
 @_documented("Log-sigmoid, log(sigmoid(x)), without overflow.")
 def log_sigmoid(x, *, out=None):
-    return _apply("log_sigmoid", x, out)
+    return _apply_plain("log_sigmoid", x, out)
 
 
 @_documented("Log-softmax along axis (an int or a tuple of ints).")
@@ -98,7 +103,7 @@ def log_softmax(x, axis=-1, *, out=None):
 
 @_documented("Mish, x * tanh(softplus(x)).")
 def mish(x, *, out=None):
-    return _apply("mish", x, out)
+    return _apply_plain("mish", x, out)
 
 
 @_documented("Rectified linear unit with Keras 3's negative_slope, max_value and threshold.\n\n"
@@ -115,22 +120,22 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0, *, alpha=None, ou
 
 @_documented("ReLU capped at 6.")
 def relu6(x, *, out=None):
-    return _apply("relu6", x, out)
+    return _apply_plain("relu6", x, out)
 
 
 @_documented("Scaled ELU with the self-normalising constants (full precision).")
 def selu(x, *, out=None):
-    return _apply("selu", x, out)
+    return _apply_plain("selu", x, out)
 
 
 @_documented("Logistic sigmoid: never overflows, never warns.")
 def sigmoid(x, *, out=None):
-    return _apply("sigmoid", x, out)
+    return _apply_plain("sigmoid", x, out)
 
 
 @_documented("SiLU (swish), x * sigmoid(x).")
 def silu(x, *, out=None):
-    return _apply("silu", x, out)
+    return _apply_plain("silu", x, out)
 
 
 @_documented("Soft shrink: x - threshold above it, x + threshold below -threshold, else 0.")
@@ -145,22 +150,22 @@ def softmax(x, axis=-1, *, out=None):
 
 @_documented("Softplus, log(1 + exp(x)), without overflow.")
 def softplus(x, *, out=None):
-    return _apply("softplus", x, out)
+    return _apply_plain("softplus", x, out)
 
 
 @_documented("Softsign, x / (1 + |x|).")
 def softsign(x, *, out=None):
-    return _apply("softsign", x, out)
+    return _apply_plain("softsign", x, out)
 
 
 @_documented("Sparse plus: a smooth piecewise-quadratic softplus.")
 def sparse_plus(x, *, out=None):
-    return _apply("sparse_plus", x, out)
+    return _apply_plain("sparse_plus", x, out)
 
 
 @_documented("Sparse sigmoid: clip((x + 1) / 2, 0, 1).")
 def sparse_sigmoid(x, *, out=None):
-    return _apply("sparse_sigmoid", x, out)
+    return _apply_plain("sparse_sigmoid", x, out)
 
 
 @_documented("Sparsemax along axis: the Euclidean projection onto the probability simplex.")
@@ -175,12 +180,12 @@ def squareplus(x, b=4, *, out=None):
 
 @_documented("Hyperbolic tangent.")
 def tanh(x, *, out=None):
-    return _apply("tanh", x, out)
+    return _apply_plain("tanh", x, out)
 
 
 @_documented("Tanh shrink, x - tanh(x), accurate near 0.")
 def tanh_shrink(x, *, out=None):
-    return _apply("tanh_shrink", x, out)
+    return _apply_plain("tanh_shrink", x, out)
 
 
 @_documented("Threshold: x where x > threshold, else default_value.")
