@@ -177,7 +177,7 @@ def _extension(name, sources):
         sources=sources,
         include_dirs=[str(SRC.relative_to(HERE)), numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        depends=[str(p.relative_to(HERE)) for p in SRC.glob("*.h")]
+        depends=["fastact/_dense_loops.pxi"] + [str(p.relative_to(HERE)) for p in SRC.glob("*.h")]
         + [str(p.relative_to(HERE)) for p in SRC.glob("*.inc")],
     )
 

@@ -4,7 +4,9 @@ Layers of the package (each module owns one concern):
 
 * ``activations``, ``derivatives`` -- the public API, Keras 3 names;
 * ``_dispatch`` / ``_rowwise`` -- validation, dtype rules, allocation, axes;
-* ``_kernels`` (Cython) -- OpenMP loops over typed memoryviews;
+* ``_dense`` -- ``dense`` / ``dense_backward``: validation and allocation;
+* ``_kernels`` (Cython) -- OpenMP loops over typed memoryviews, including the
+  fused dense loops (``_dense_loops.pxi``, the one user of SciPy's cython_blas);
 * ``_src/`` (C) -- the scalar math (``fa_formulas.inc``) and the SIMD chunk
   kernels generated from ``_manifest.py``, dispatched at run time.
 """
@@ -13,5 +15,7 @@ from ._version import __version__
 from . import _simd
 from . import activations, derivatives
 from ._config import show_config
+from ._dense import dense, dense_backward
 
-__all__ = ["__version__", "activations", "derivatives", "show_config"]
+__all__ = ["__version__", "activations", "derivatives", "dense", "dense_backward",
+           "show_config"]

@@ -17,6 +17,7 @@ loop).
 
 from cython.parallel cimport prange
 cimport numpy as cnp
+import numpy as np
 
 cnp.import_array()
 
@@ -275,3 +276,8 @@ def softmax_rows_f64(const double[:, ::1] x, double[:, ::1] out, bint log_out,
     with nogil:
         for r in prange(rows, num_threads=threads, schedule="static"):
             fa_softmax_row_f64(&x[r, 0], &out[r, 0], n, log_out)
+
+
+# ------------------------------------------------------------- dense layers
+
+include "_dense_loops.pxi"

@@ -1,0 +1,66 @@
+"""Find SciPy's OpenBLAS thread-count functions, so the dense kernels can hold
+BLAS to one thread inside their own parallel regions.
+
+fastact calls BLAS through ``scipy.linalg.cython_blas``, i.e. whatever BLAS
+SciPy was built with.  SciPy's wheels bundle OpenBLAS, whose
+``openblas_set_num_threads_local`` limits the calling thread only (the best
+tool: nothing else in the process is affected); older ones only have the
+global ``openblas_set_num_threads``.  The symbols are looked up in the
+library SciPy has loaded (found in /proc/self/maps), under the plain and the
+``scipy_`` prefixed names.  With another BLAS nothing is found and
+``blas_thread_control()`` says so.
+"""
+
+import ctypes
+
+from . import _kernels
+
+_PREFIXES = ("scipy_", "")
+
+
+def _loaded_blas_paths():
+    import scipy.linalg.cython_blas  # noqa: F401  (loads SciPy's BLAS)
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line.lower()}
+    except OSError:                   # not Linux
+        return []
+    return sorted(p for p in paths if p.startswith("/"))
+
+
+def _address(lib, names):
+    for name in names:
+        try:
+            return ctypes.cast(getattr(lib, name), ctypes.c_void_p).value or 0
+        except AttributeError:
+            continue
+    return 0
+
+
+def install():
+    set_local = set_global = get_global = 0
+    for path in _loaded_blas_paths():
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        set_local = set_local or _address(
+            lib, [p + "openblas_set_num_threads_local" for p in _PREFIXES])
+        set_global = set_global or _address(
+            lib, [p + "openblas_set_num_threads" for p in _PREFIXES])
+        get_global = get_global or _address(
+            lib, [p + "openblas_get_num_threads" for p in _PREFIXES])
+    if not (set_global and get_global):
+        set_global = get_global = 0
+    _kernels.set_blas_thread_functions(set_local, set_global, get_global)
+
+
+_installed = False
+
+
+def ensure_installed():
+    """Look the functions up once, on first use of the dense layer (not at import)."""
+    global _installed
+    if not _installed:
+        install()
+        _installed = True

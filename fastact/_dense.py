@@ -1,0 +1,374 @@
+"""The fused dense layer: ``dense`` (forward) and ``dense_backward``.
+
+This module validates and allocates; the loops are in ``_dense_loops.pxi``
+(row blocks in a prange: a single-threaded GEMM into the block, then bias and
+activation while the block is in cache) and the activation math is the same
+C code as ``fastact.activations``.
+"""
+
+import functools
+
+import numpy as np
+
+from . import _blas, _dispatch, _kernels, _manifest, activations, derivatives
+
+_F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
+_ROWWISE_CODE = {"softmax": 1, "log_softmax": 2}
+
+
+class _Activation:
+    """What ``dense`` needs to know about an activation argument."""
+
+    __slots__ = ("name", "params", "packed", "clean", "func")
+
+    def __init__(self, name, params, func):
+        self.name = name              # manifest name, or None for a foreign callable
+        self.params = params
+        self.func = func
+        self.packed, self.clean = _dispatch.NO_PARAMS, params
+        if name is not None and _manifest.BY_NAME[name].kind == "elementwise":
+            self.packed, self.clean = _dispatch.check_params(name, params)
+
+    @property
+    def fused_elementwise(self):
+        return self.name is not None and _manifest.BY_NAME[self.name].kind == "elementwise"
+
+
+def resolve_activation(activation, func="dense"):
+    """A Keras identifier, a fastact activation, a ``functools.partial`` of one
+    with keyword parameters, or any callable (not fused)."""
+    if activation is None:
+        return _Activation("linear", {}, activations.linear)
+    if isinstance(activation, str):
+        target = activations.get(activation)            # ValueError for unknown names
+        return resolve_activation(target, func)
+    if isinstance(activation, functools.partial) and not activation.args:
+        inner = resolve_activation(activation.func, func)
+        if inner.name is not None:
+            act = _manifest.BY_NAME[inner.name]
+            known = {p.name for p in act.params}
+            if inner.name == "relu" and "alpha" in activation.keywords:
+                known.add("alpha")
+            unknown = set(activation.keywords) - known
+            if unknown:
+                raise TypeError(f"{func}: activation {inner.name} has no parameter(s) "
+                                f"{sorted(unknown)}; its parameters are {sorted(known)}")
+            params = {p.name: p.default for p in act.params}
+            kw = dict(activation.keywords)
+            if "alpha" in kw:
+                kw["negative_slope"] = kw.pop("alpha")
+            params.update(kw)
+            if any(v is _manifest.REQUIRED for v in params.values()):
+                missing = [k for k, v in params.items() if v is _manifest.REQUIRED]
+                raise TypeError(f"{func}: activation {inner.name} needs {missing}")
+            return _Activation(inner.name, params, activation)
+        return _Activation(None, {}, activation)
+    if callable(activation):
+        try:
+            name = activations.serialize(activation)
+        except ValueError:
+            return _Activation(None, {}, activation)
+        act = _manifest.BY_NAME[name]
+        if any(p.default is _manifest.REQUIRED for p in act.params):
+            raise TypeError(f"{func}: activation {name} needs parameters "
+                            f"{[p.name for p in act.params]}: pass "
+                            f"functools.partial(fastact.activations.{name}, ...)")
+        return _Activation(name, {p.name: p.default for p in act.params}, activation)
+    raise TypeError(f"{func}: activation must be a name, a callable or None, got "
+                    f"{type(activation).__name__} {activation!r}")
+
+
+def _compute_dtype(func, **arrays):
+    """(compute dtype, result dtype) as NumPy's matmul would give the result."""
+    dtypes = []
+    for name, a in arrays.items():
+        if a is not None:
+            _dispatch.result_dtype(a.dtype, func, name)      # TypeError for non-real
+            dtypes.append(a.dtype)
+    result = np.result_type(*dtypes)
+    if result.kind in "biu":
+        result = _F64
+    if result == _F16:
+        return _F32, _F16
+    return _dispatch.result_dtype(result, func, "the inputs")
+
+
+def _matrix(a, dtype):
+    """a as a C-contiguous array of dtype: copies only when it is not one already."""
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+def _rows(lead_shape):
+    """Number of samples: the product of the leading axes (1 for a 1-D x)."""
+    n = 1
+    for d in lead_shape:
+        n *= d
+    return n
+
+
+def _check_blas_dims(func, **dims):
+    for name, value in dims.items():
+        if value > _kernels.BLAS_INT_MAX:
+            raise ValueError(f"{func}: {name} = {value} exceeds the 32-bit dimension limit "
+                             f"of SciPy's BLAS interface ({_kernels.BLAS_INT_MAX})")
+
+
+def _prepare(func, x, W, b):
+    x = _dispatch.as_array(x, func, "x")
+    W = _dispatch.as_array(W, func, "W")
+    if W.ndim != 2:
+        raise ValueError(f"{func}: W must be 2-D (in_features, units), got shape {W.shape}")
+    if x.ndim < 1:
+        raise ValueError(f"{func}: x must have at least one dimension (..., in_features), "
+                         f"got a 0-d array")
+    if x.shape[-1] != W.shape[0]:
+        raise ValueError(f"{func}: x has {x.shape[-1]} features (last axis) but W expects "
+                         f"{W.shape[0]} (W.shape[0]); shapes {x.shape} and {W.shape}")
+    if b is not None:
+        b = _dispatch.as_array(b, func, "b")
+        if b.shape != (W.shape[1],):
+            raise ValueError(f"{func}: b must have shape ({W.shape[1]},) (units), got "
+                             f"{b.shape}")
+    return x, W, b
+
+
+def dense(x, W, b=None, activation="linear", *, out=None, return_z=False):
+    """``activation(x @ W + b)`` in one fused pass (Keras ``Dense`` layout).
+
+    Parameters
+    ----------
+    x : array_like, shape (..., in_features)
+        Inputs; any rank >= 1 (a 1-D x is one sample).
+    W : array_like, shape (in_features, units)
+        Keras's kernel layout.  C-contiguous float arrays are used as they are;
+        Fortran-ordered or strided ones are copied once to C order.
+    b : array_like, shape (units,), optional
+    activation : str, callable or None, default "linear"
+        A Keras name, None (linear), a fastact activation
+        (``fastact.activations.elu``), or one with parameters as
+        ``functools.partial(fastact.activations.leaky_relu, negative_slope=0.1)``.
+        All of these are fused (softmax and log_softmax row by row over the
+        units axis); glu and sparsemax, and any other callable, are applied to
+        ``x @ W + b`` afterwards.
+    out : ndarray, optional
+        Where to write the result, shape (..., units), the result dtype.
+    return_z : bool, default False
+        Also return the pre-activation ``z = x @ W + b`` (written in the same
+        pass; a backward pass may need it).
+
+    Returns
+    -------
+    y : ndarray, shape (..., units)
+        dtype as ``np.matmul`` would give (float32 only when every input is).
+    z : ndarray, optional
+        When ``return_z``.
+
+    Notes
+    -----
+    The product is SciPy's BLAS GEMM; row blocks run in parallel with BLAS
+    held to one thread inside each.  Results are bitwise identical for any
+    thread count.  float16 inputs are computed in float32.
+
+    >>> import numpy as np, fastact
+    >>> fastact.dense(np.ones((2, 3)), np.ones((3, 1)), np.zeros(1), "relu")
+    array([[3.],
+           [3.]])
+    """
+    func = "dense"
+    x, W, b = _prepare(func, x, W, b)
+    act = resolve_activation(activation, func)
+    compute, result = _compute_dtype(func, x=x, W=W, b=b)
+    in_features, units = W.shape
+    lead = x.shape[:-1]
+    _check_blas_dims(func, in_features=in_features, units=units)
+    fused = act.name is not None and (act.fused_elementwise or act.name in _ROWWISE_CODE)
+    if out is not None and fused:
+        _dispatch.check_out(out, lead + (units,), result, func)
+    n_rows = _rows(lead)
+    x2 = _matrix(x, compute).reshape(n_rows, in_features)
+    W2 = _matrix(W, compute)
+    b2 = None if b is None else _matrix(b, compute)
+
+    kernel_id, rowwise = -1, 0
+    if fused and act.name in _ROWWISE_CODE:
+        rowwise = _ROWWISE_CODE[act.name]
+    elif fused and act.name != "linear":
+        kernel_id = _dispatch.KERNEL_IDS[act.name, "fwd"]
+    # Write y straight into out when it is a C-contiguous array of the compute
+    # dtype that overlaps no input; z gets its own array only when asked for.
+    direct = (out is not None and fused and out.dtype == compute and out.flags.c_contiguous
+              and not any(np.may_share_memory(out, a) for a in (x, W, b) if a is not None))
+    y2 = out.reshape(n_rows, units) if direct else np.empty((n_rows, units), compute)
+    z2 = np.empty((n_rows, units), compute) if (return_z or not fused) else y2
+    _blas.ensure_installed()
+    block = _kernels.dense_block_rows(n_rows, in_features, units, compute.itemsize)
+    _kernels.dense_forward(x2, W2, b2, z2, y2, kernel_id, rowwise, act.packed, block)
+    z = z2.reshape(lead + (units,))
+    if fused:
+        y = y2.reshape(lead + (units,))
+    else:
+        # glu, sparsemax and foreign callables act on z (glu halves the units axis)
+        y = np.asarray(act.func(z))
+        if out is not None:
+            _dispatch.check_out(out, y.shape, np.result_type(y.dtype, result), func)
+    if direct:
+        res = out
+    elif out is not None:
+        np.copyto(out, y, casting="unsafe")
+        res = out
+    else:
+        res = y if y.dtype == result or not fused else y.astype(result)
+    if return_z:
+        return res, (z if z.dtype == result else z.astype(result))
+    return res
+
+
+def dense_backward(dy, x, W, *, y=None, z=None, activation="linear", use_bias=True,
+                   out=None):
+    """Gradients of ``y = activation(x @ W + b)``: returns ``(dx, dW, db)``.
+
+    Parameters
+    ----------
+    dy : array_like, shape (..., units)
+        Upstream gradient, dL/dy.
+    x : array_like, shape (..., in_features)
+    W : array_like, shape (in_features, units)
+    y : array_like, optional
+        The forward output: enough for activations whose derivative is a
+        function of the output (sigmoid, tanh, the relu family, elu, softplus,
+        softmax, log_softmax, ...).
+    z : array_like, optional
+        The pre-activation ``x @ W + b`` (``dense(..., return_z=True)``):
+        needed for the others (gelu, silu, mish, ...).
+    activation : as for ``dense``
+    use_bias : bool, default True
+        Whether to return db (else None).
+    out : tuple (dx, dW, db) of ndarray or None, optional
+        Arrays to write the gradients into, so a training loop allocates
+        nothing but dz per step.
+
+    Returns
+    -------
+    dx : ndarray, shape of x
+    dW : ndarray, shape of W
+    db : ndarray, shape (units,), or None when ``use_bias`` is False.
+
+    Notes
+    -----
+    ``dz = dy * f'(z)`` (or the row-wise vector-Jacobian product) is computed
+    in one parallel pass; ``dx = dz @ W.T`` and ``dW = x.T @ dz`` are one BLAS
+    GEMM each; ``db`` sums fixed blocks of rows in float64 and adds the block
+    sums in order, so it is bitwise identical for any thread count.
+    """
+    func = "dense_backward"
+    x, W, _ = _prepare(func, x, W, None)
+    act = resolve_activation(activation, func)
+    dy = _dispatch.as_array(dy, func, "dy")
+    in_features, units = W.shape
+    out_shape = x.shape[:-1] + (units,)
+    if dy.shape != out_shape:
+        raise ValueError(f"{func}: dy must have shape {out_shape} (x's leading axes, units), "
+                         f"got {dy.shape}")
+    for name, a in (("y", y), ("z", z)):
+        if a is not None:
+            a = _dispatch.as_array(a, func, name)
+            if a.shape != out_shape:
+                raise ValueError(f"{func}: {name} must have shape {out_shape}, got {a.shape}")
+    y = None if y is None else _dispatch.as_array(y, func, "y")
+    z = None if z is None else _dispatch.as_array(z, func, "z")
+    compute, result = _compute_dtype(func, dy=dy, x=x, W=W, y=y, z=z)
+    _check_blas_dims(func, in_features=in_features, units=units)
+    if out is None:
+        out = (None, None, None)
+    if not (isinstance(out, tuple) and len(out) == 3):
+        raise TypeError(f"{func}: out must be a tuple (dx, dW, db) of arrays or None")
+    dx_out, dW_out, db_out = out
+    if dx_out is not None:
+        _dispatch.check_out(dx_out, x.shape, result, func + " (out[0], dx)")
+    if dW_out is not None:
+        _dispatch.check_out(dW_out, W.shape, result, func + " (out[1], dW)")
+    if db_out is not None:
+        if not use_bias:
+            raise ValueError(f"{func}: out[2] (db) given but use_bias is False")
+        _dispatch.check_out(db_out, (units,), result, func + " (out[2], db)")
+
+    n_rows = _rows(x.shape[:-1])
+    dy2 = _matrix(dy, compute).reshape(n_rows, units)
+    x2 = _matrix(x, compute).reshape(n_rows, in_features)
+    W2 = _matrix(W, compute)
+    block = _kernels.dense_block_rows(n_rows, in_features, units, compute.itemsize)
+    dz = _dz(func, act, dy2, y, z, compute, units, block)
+
+    _blas.ensure_installed()
+    dx = _gemm_into(dz, W2, False, True, dx_out, (n_rows, in_features), x.shape, compute)
+    dW = _gemm_into(x2, dz, True, False, dW_out, (in_features, units), W.shape, compute)
+    db = None
+    if use_bias:
+        target = db_out if (db_out is not None and db_out.dtype == compute
+                            and db_out.flags.c_contiguous) else np.empty(units, compute)
+        _kernels.column_sums(dz, target, block)
+        if db_out is not None and target is not db_out:
+            np.copyto(db_out, target, casting="unsafe")
+            target = db_out
+        db = target
+    return tuple(a if a is None or a.dtype == result else a.astype(result)
+                 for a in (dx, dW, db))
+
+
+def _gemm_into(a, b, trans_a, trans_b, user_out, shape2, shape, compute):
+    direct = (user_out is not None and user_out.dtype == compute
+              and user_out.flags.c_contiguous)
+    target = user_out.reshape(shape2) if direct else np.empty(shape2, compute)
+    _kernels.gemm(a, b, target, trans_a, trans_b)
+    if user_out is None:
+        return target.reshape(shape)
+    if not direct:
+        np.copyto(user_out, target.reshape(shape), casting="unsafe")
+    return user_out
+
+
+def _dz(func, act, dy2, y, z, compute, units, block):
+    """dz = dy * f'(.) from y or z, whichever the activation allows."""
+    name = act.name
+    if name is None:
+        raise TypeError(f"{func}: activation {act.func!r} is not a fastact activation; its "
+                        f"derivative is unknown")
+    shape2 = dy2.shape
+    dz = np.empty(shape2, compute)
+    if name == "linear":
+        _kernels.dense_dz(dy2, dy2, dz, -1, 0, _dispatch.NO_PARAMS, block)
+        return dz
+    if name in _ROWWISE_CODE:
+        if y is None:
+            if z is None:
+                raise TypeError(f"{func}: activation {name} needs y= (the forward output) "
+                                f"or z= (the pre-activation)")
+            y = getattr(activations, name)(_matrix(z, compute).reshape(shape2))
+        y2 = _matrix(y, compute).reshape(shape2)
+        _kernels.dense_dz(dy2, y2, dz, -1, _ROWWISE_CODE[name], _dispatch.NO_PARAMS, block)
+        return dz
+    entry = _manifest.BY_NAME[name]
+    if entry.kind == "rowwise":            # glu, sparsemax: their VJPs from x = z
+        if z is None and not (name == "sparsemax" and y is not None):
+            raise TypeError(f"{func}: activation {name} needs z= (the pre-activation)")
+        vjp = getattr(derivatives, name)
+        if name == "glu":
+            res = vjp(dy2, _matrix(z, compute).reshape(shape2[0], 2 * units))
+        else:
+            res = vjp(dy2, None if z is None else _matrix(z, compute).reshape(shape2),
+                      y=None if y is None else _matrix(y, compute).reshape(shape2))
+        return _matrix(res, compute)
+    why = "it has no form from y" if entry.from_y is None else entry.from_y(act.clean)
+    if y is not None and why is None:
+        src, mode = _matrix(y, compute).reshape(shape2), "dy"
+    elif z is not None:
+        src, mode = _matrix(z, compute).reshape(shape2), "dx"
+    elif y is not None:
+        raise TypeError(f"{func}: y= cannot give the derivative of {name} ({why}): pass "
+                        f"z= (the pre-activation, dense(..., return_z=True))")
+    else:
+        needed = "y= (the forward output) or z=" if why is None else "z="
+        raise TypeError(f"{func}: activation {name} needs {needed} (the pre-activation, "
+                        f"dense(..., return_z=True))")
+    _kernels.dense_dz(dy2, src, dz, _dispatch.KERNEL_IDS[name, mode], 0, act.packed, block)
+    return dz

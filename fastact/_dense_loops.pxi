@@ -1,0 +1,263 @@
+# Fused dense layer loops; included by _kernels.pyx (one extension, so the
+# SIMD dispatch state of the activation kernels is shared).  This file is the
+# only place in fastact that cimports scipy.linalg.cython_blas: fastact links
+# no BLAS of its own, it calls SciPy's.
+#
+# Layout: every matrix is row-major (C order).  BLAS is column-major, and a
+# row-major (r, c) matrix is a column-major (c, r) one, so the row-major
+# product C = A @ B is the column-major C^T = B^T A^T: operands are swapped,
+# never transposed in memory.
+#
+# Forward, per block of rows (blocks in a prange; their size depends only on
+# the shapes, so results are bitwise identical for any thread count):
+#   z_blk = b (broadcast), then GEMM z_blk += x_blk @ W   (beta = 1)
+#   y_blk = act(z_blk)     while z_blk is still in cache
+# BLAS is held to one thread inside the parallel region (openblas's
+# thread-local limit when SciPy's OpenBLAS has it, else its global one):
+# the blocks already use every core, and nested BLAS threads cost 1.5-4.5x.
+
+from scipy.linalg.cython_blas cimport sgemm, dgemm
+from libc.string cimport memcpy, memset
+
+ctypedef fused floating:
+    float
+    double
+
+ctypedef int (*fa_blas_set_threads)(int) noexcept nogil
+ctypedef int (*fa_blas_get_threads)() noexcept nogil
+
+# Set by fastact._blas at import from SciPy's OpenBLAS (0 = not found).
+cdef fa_blas_set_threads _blas_set_local = NULL
+cdef fa_blas_set_threads _blas_set_global = NULL
+cdef fa_blas_get_threads _blas_get_global = NULL
+
+BLAS_INT_MAX = 2 ** 31 - 1     # cython_blas passes dimensions as C int
+
+
+def set_blas_thread_functions(size_t set_local, size_t set_global, size_t get_global):
+    """Install OpenBLAS's thread-count setters (addresses from ctypes; 0 = absent)."""
+    global _blas_set_local, _blas_set_global, _blas_get_global
+    _blas_set_local = <fa_blas_set_threads>set_local
+    _blas_set_global = <fa_blas_set_threads>set_global
+    _blas_get_global = <fa_blas_get_threads>get_global
+
+
+def blas_thread_control():
+    """Which mechanism holds BLAS to one thread in fastact's parallel regions."""
+    if _blas_set_local != NULL:
+        return "thread-local (openblas_set_num_threads_local)"
+    if _blas_set_global != NULL and _blas_get_global != NULL:
+        return "global (openblas_set_num_threads around each parallel region)"
+    return "none found (a BLAS other than OpenBLAS: its own threads may oversubscribe)"
+
+
+cdef extern from "fa_math.h" nogil:
+    double fa_libm_exp(double z)
+
+
+cdef inline void _gemm_rows(const floating *a, const floating *w, floating *c,
+                            int rows, int k, int n, floating beta) noexcept nogil:
+    """c[rows, n] = a[rows, k] @ w[k, n] + beta c, all row-major, contiguous."""
+    cdef floating one = 1.0
+    cdef char trans = b'N'
+    if rows == 0 or n == 0:
+        return
+    if k == 0:
+        if beta == 0:
+            memset(c, 0, rows * n * sizeof(floating))
+        return
+    if floating is float:
+        sgemm(&trans, &trans, &n, &rows, &k, &one, <float *>w, &n, <float *>a, &k,
+              <float *>&beta, <float *>c, &n)
+    else:
+        dgemm(&trans, &trans, &n, &rows, &k, &one, <double *>w, &n, <double *>a, &k,
+              <double *>&beta, <double *>c, &n)
+
+
+cdef inline int _hold_blas(int parallel) noexcept nogil:
+    """Limit BLAS to one thread for this (worker) thread; returns what to restore."""
+    if parallel and _blas_set_local != NULL:
+        return _blas_set_local(1)
+    return 0
+
+
+cdef inline void _release_blas(int parallel, int previous) noexcept nogil:
+    if parallel and _blas_set_local != NULL:
+        _blas_set_local(previous)
+
+
+cdef inline void _epilogue(floating *z, floating *y, Py_ssize_t rows, Py_ssize_t n,
+                           int kernel_id, int rowwise, const fa_params *p) noexcept nogil:
+    """y = act(z) on a block (y may be z); rowwise: 1 softmax, 2 log_softmax."""
+    cdef Py_ssize_t r
+    if rowwise:
+        for r in range(rows):
+            if floating is float:
+                fa_softmax_row_f32(z + r * n, y + r * n, n, rowwise == 2)
+            else:
+                fa_softmax_row_f64(z + r * n, y + r * n, n, rowwise == 2)
+    elif kernel_id >= 0:
+        if floating is float:
+            fa_unary_kernel_f32(kernel_id)(z, y, rows * n, p)
+        else:
+            fa_unary_kernel_f64(kernel_id)(z, y, rows * n, p)
+
+
+def dense_block_rows(Py_ssize_t n_rows, Py_ssize_t in_features, Py_ssize_t units,
+                     Py_ssize_t itemsize):
+    """Rows per block: a function of the shapes only (never of the thread count).
+
+    ~256 KiB of output per block keeps the block in L2 for the epilogue, and
+    at least 256 rows keeps GEMM near its peak (measured: 64-row calls lose
+    10-60 % to operand packing); at least 4 blocks when there are rows enough,
+    so 2-4 cores have work.
+    """
+    cdef Py_ssize_t rows = (256 * 1024) // max(units * itemsize, 1)
+    rows = max(256, min(rows, 8192))
+    rows = min(rows, max(16, (n_rows + 3) // 4))
+    return max(rows, 1)
+
+
+def dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object bias,
+                  floating[:, ::1] z, floating[:, ::1] y, int kernel_id, int rowwise,
+                  tuple params, Py_ssize_t block_rows, object n_threads=None):
+    """z = x @ w + bias, y = act(z), block by block (z may be y: then act in place).
+
+    kernel_id < 0 and rowwise == 0: no activation (y is z).
+    """
+    cdef Py_ssize_t n_rows = x.shape[0], k = x.shape[1], n = w.shape[1]
+    cdef Py_ssize_t n_blocks = (n_rows + block_rows - 1) // block_rows, blk, r, start, rows
+    cdef const floating *bp = NULL
+    cdef const floating[::1] bias_view
+    cdef fa_params p = _pack(params)
+    cdef int threads = 1, parallel, saved_global = 0, previous
+    cdef floating beta = 0
+    if n_rows == 0 or n == 0:
+        return
+    if bias is not None:
+        bias_view = bias
+        bp = &bias_view[0]
+        beta = 1
+    if n_blocks > 1:
+        threads = fa_omp_max_threads() if n_threads is None else <int>n_threads
+        threads = <int>min(max(threads, 1), n_blocks)
+    parallel = threads > 1
+    if parallel and _blas_set_local == NULL and _blas_set_global != NULL:
+        saved_global = _blas_get_global()
+        _blas_set_global(1)
+    try:
+        with nogil:
+            for blk in prange(n_blocks, num_threads=threads, schedule="static"):
+                start = blk * block_rows
+                rows = min(block_rows, n_rows - start)
+                previous = _hold_blas(parallel)
+                if bp != NULL:
+                    for r in range(rows):
+                        memcpy(&z[start + r, 0], bp, n * sizeof(floating))
+                _gemm_rows(&x[start, 0] if k > 0 else NULL, &w[0, 0] if k > 0 else NULL,
+                           &z[start, 0], <int>rows, <int>k, <int>n, beta)
+                _release_blas(parallel, previous)
+                _epilogue(&z[start, 0], &y[start, 0], rows, n, kernel_id, rowwise, &p)
+    finally:
+        if saved_global:
+            _blas_set_global(saved_global)
+
+
+def dense_dz(const floating[:, ::1] dy, const floating[:, ::1] src, floating[:, ::1] dz,
+             int kernel_id,
+             int rowwise, tuple params, Py_ssize_t block_rows, object n_threads=None):
+    """dz = dy * f'(src) (src = z or y, as kernel_id says), or the row-wise VJP:
+    rowwise 1 (softmax, src = y):     dz = y (dy - sum(dy y))
+    rowwise 2 (log_softmax, src = y): dz = dy - exp(y) sum(dy)
+    kernel_id < 0 and rowwise == 0: dz = dy (linear).
+    """
+    cdef Py_ssize_t n_rows = dy.shape[0], n = dy.shape[1]
+    cdef Py_ssize_t n_blocks = (n_rows + block_rows - 1) // block_rows, blk, start, rows, r, i
+    cdef fa_params p = _pack(params)
+    cdef int threads = 1
+    cdef double acc
+    if n_rows == 0 or n == 0:
+        return
+    if n_blocks > 1:
+        threads = fa_omp_max_threads() if n_threads is None else <int>n_threads
+        threads = <int>min(max(threads, 1), n_blocks)
+    with nogil:
+        for blk in prange(n_blocks, num_threads=threads, schedule="static"):
+            start = blk * block_rows
+            rows = min(block_rows, n_rows - start)
+            if rowwise:
+                for r in range(start, start + rows):
+                    acc = 0.0
+                    if rowwise == 1:
+                        for i in range(n):
+                            acc = acc + <double>dy[r, i] * <double>src[r, i]
+                        for i in range(n):
+                            dz[r, i] = <floating>(<double>src[r, i] * (<double>dy[r, i] - acc))
+                    else:
+                        for i in range(n):
+                            acc = acc + <double>dy[r, i]
+                        for i in range(n):
+                            dz[r, i] = <floating>(<double>dy[r, i]
+                                                  - fa_libm_exp(<double>src[r, i]) * acc)
+            elif kernel_id >= 0:
+                if floating is float:
+                    fa_grad_kernel_f32(kernel_id)(&src[start, 0], &dy[start, 0], &dz[start, 0],
+                                                  rows * n, &p)
+                else:
+                    fa_grad_kernel_f64(kernel_id)(&src[start, 0], &dy[start, 0], &dz[start, 0],
+                                                  rows * n, &p)
+            else:
+                memcpy(&dz[start, 0], &dy[start, 0], rows * n * sizeof(floating))
+
+
+def column_sums(const floating[:, ::1] a, floating[::1] out, Py_ssize_t block_rows,
+                object n_threads=None):
+    """out = a.sum(axis=0), deterministic: fixed blocks of rows summed in
+    double in parallel, then the block sums added in block order."""
+    cdef Py_ssize_t n_rows = a.shape[0], n = a.shape[1]
+    cdef Py_ssize_t n_blocks = (n_rows + block_rows - 1) // block_rows, blk, r, i, start, stop
+    cdef int threads = 1
+    if n == 0:
+        return
+    if n_rows == 0:
+        out[:] = 0
+        return
+    partial_arr = np.zeros((n_blocks, n), dtype=np.float64)
+    cdef double[:, ::1] partial = partial_arr
+    if n_blocks > 1:
+        threads = fa_omp_max_threads() if n_threads is None else <int>n_threads
+        threads = <int>min(max(threads, 1), n_blocks)
+    with nogil:
+        for blk in prange(n_blocks, num_threads=threads, schedule="static"):
+            start = blk * block_rows
+            stop = min(start + block_rows, n_rows)
+            for r in range(start, stop):
+                for i in range(n):
+                    partial[blk, i] += a[r, i]
+        for i in range(n):
+            for blk in range(1, n_blocks):
+                partial[0, i] += partial[blk, i]
+            out[i] = <floating>partial[0, i]
+
+
+def gemm(const floating[:, ::1] a, const floating[:, ::1] b, floating[:, ::1] c, bint trans_a,
+         bint trans_b):
+    """c = op(a) @ op(b), row-major, one BLAS call (BLAS may use its threads)."""
+    cdef int m = c.shape[0], n = c.shape[1]
+    cdef int k = a.shape[0] if trans_a else a.shape[1]
+    cdef int lda = a.shape[1], ldb = b.shape[1], ldc = c.shape[1]
+    cdef floating one = 1.0, zero = 0.0
+    # column-major: c^T = op(b)^T op(a)^T; a row-major matrix is its column-major transpose
+    cdef char ta = b'T' if trans_a else b'N', tb = b'T' if trans_b else b'N'
+    if m == 0 or n == 0:
+        return
+    if k == 0:
+        c[:, :] = 0
+        return
+    with nogil:
+        if floating is float:
+            sgemm(&tb, &ta, &n, &m, &k, <float *>&one, <float *>&b[0, 0], &ldb,
+                  <float *>&a[0, 0], &lda, <float *>&zero, <float *>&c[0, 0], &ldc)
+        else:
+            dgemm(&tb, &ta, &n, &m, &k, <double *>&one, <double *>&b[0, 0], &ldb,
+                  <double *>&a[0, 0], &lda, <double *>&zero, <double *>&c[0, 0], &ldc)
