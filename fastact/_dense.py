@@ -34,6 +34,25 @@ class _Activation:
         return self.name is not None and _manifest.BY_NAME[self.name].kind == "elementwise"
 
 
+def _fused_default(name):
+    """(kernel id, row-wise code, packed default parameters) of a fused activation
+    called by name, or None when it is not fused or has required parameters."""
+    entry = _manifest.BY_NAME[_manifest.ALIASES.get(name, name)]
+    if entry.name in _ROWWISE_CODE:
+        return -1, _ROWWISE_CODE[entry.name], _dispatch.NO_PARAMS
+    if entry.kind != "elementwise" or any(
+            p.default is _manifest.REQUIRED for p in entry.params):
+        return None
+    packed = _dispatch.check_params(entry.name, {p.name: p.default for p in entry.params})[0]
+    kernel_id = -1 if entry.name == "linear" else _dispatch.KERNEL_IDS[entry.name, "fwd"]
+    return kernel_id, 0, packed
+
+
+# Keras names and aliases -> codes, for dense's small-layer path.
+_FUSED_BY_NAME = {name: _fused_default(name)
+                  for name in list(_manifest.BY_NAME) + list(_manifest.ALIASES)}
+
+
 def resolve_activation(activation, func="dense"):
     """A Keras identifier, a fastact activation, a ``functools.partial`` of one
     with keyword parameters, or any callable (not fused)."""
@@ -175,6 +194,12 @@ def dense(x, W, b=None, activation="linear", *, out=None, return_z=False):
            [3.]])
     """
     func = "dense"
+    if out is None and not return_z and activation.__class__ is str:
+        fast = _FUSED_BY_NAME.get(activation)
+        if fast is not None:              # small C-contiguous float32/float64 layers
+            res = _kernels.dense_plain(x, W, b, *fast)
+            if res is not None:
+                return res
     x, W, b = _prepare(func, x, W, b)
     act = resolve_activation(activation, func)
     compute, result = _compute_dtype(func, x=x, W=W, b=b)
