@@ -12,20 +12,27 @@ library SciPy has loaded (found in /proc/self/maps), under the plain and the
 """
 
 import ctypes
+import os
 
 from . import _kernels
 
 _PREFIXES = ("scipy_", "")
 
 
-def _loaded_blas_paths():
+def loaded_blas_paths():
+    """BLAS libraries in this process other than NumPy's own (NumPy's wheels
+    bundle a separate OpenBLAS that fastact never calls)."""
+    import numpy
     import scipy.linalg.cython_blas  # noqa: F401  (loads SciPy's BLAS)
+    numpy_dir = os.path.dirname(os.path.dirname(numpy.__file__))
+    numpy_libs = (os.path.join(numpy_dir, "numpy") + os.sep,
+                  os.path.join(numpy_dir, "numpy.libs") + os.sep)
     try:
         with open("/proc/self/maps") as maps:
             paths = {line.split()[-1] for line in maps if "blas" in line.lower()}
     except OSError:                   # not Linux
         return []
-    return sorted(p for p in paths if p.startswith("/"))
+    return sorted(p for p in paths if p.startswith("/") and not p.startswith(numpy_libs))
 
 
 def _address(lib, names):
@@ -39,7 +46,7 @@ def _address(lib, names):
 
 def install():
     set_local = set_global = get_global = 0
-    for path in _loaded_blas_paths():
+    for path in loaded_blas_paths():
         try:
             lib = ctypes.CDLL(path)
         except OSError:

@@ -22,10 +22,12 @@ def _blas():
     except ImportError:
         threadpool_info = None
     if threadpool_info is not None:
-        import scipy.linalg  # noqa: F401  (loads SciPy's BLAS so threadpoolctl sees it)
+        from ._blas import loaded_blas_paths
+        scipys = set(loaded_blas_paths())
         libs = [f"{i['internal_api']} {i.get('version') or ''} ({i['filepath']}, "
                 f"{i['num_threads']} threads)".replace("  ", " ")
-                for i in threadpool_info() if i["user_api"] == "blas"]
+                for i in threadpool_info()
+                if i["user_api"] == "blas" and i["filepath"] in scipys]
         if libs:
             return "; ".join(libs)
     import scipy
@@ -34,6 +36,12 @@ def _blas():
         return f"{deps.get('name')} {deps.get('version', '')} (from scipy.show_config)"
     except Exception:                        # older SciPy: no dict mode
         return f"the BLAS SciPy {scipy.__version__} was built with"
+
+
+def _blas_control():
+    from . import _blas
+    _blas.ensure_installed()
+    return _kernels.blas_thread_control()
 
 
 def config():
@@ -51,6 +59,7 @@ def config():
         "simd best on this cpu": _kernels.best_isa(),
         "simd in use": f"{_kernels.current_isa()} ({_simd.REASON})",
         "blas": _blas(),
+        "blas threads in fastact's parallel regions": _blas_control(),
     }
 
 
