@@ -177,7 +177,7 @@ def _extension(name, sources):
         sources=sources,
         include_dirs=[str(SRC.relative_to(HERE)), numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        depends=["fastact/_dense_loops.pxi"] + [str(p.relative_to(HERE)) for p in SRC.glob("*.h")]
+        depends=["fastact/_kernels.pxd"] + [str(p.relative_to(HERE)) for p in SRC.glob("*.h")]
         + [str(p.relative_to(HERE)) for p in SRC.glob("*.inc")],
     )
 
@@ -187,7 +187,8 @@ def _extensions():
     # in BuildExt, once the probes have said which SIMD targets to emit.
     from Cython.Build import cythonize
     return cythonize(
-        [_extension("fastact._kernels", ["fastact/_kernels.pyx", "fastact/_src/fa_kernels.c"])],
+        [_extension("fastact._kernels", ["fastact/_kernels.pyx", "fastact/_src/fa_kernels.c"]),
+         _extension("fastact._dense_kernels", ["fastact/_dense_kernels.pyx"])],
         compiler_directives={"language_level": "3", "boundscheck": False,
                              "wraparound": False, "cdivision": True,
                              "initializedcheck": False},

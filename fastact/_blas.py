@@ -14,7 +14,6 @@ library SciPy has loaded (found in /proc/self/maps), under the plain and the
 import ctypes
 import os
 
-from . import _kernels
 
 _PREFIXES = ("scipy_", "")
 
@@ -59,7 +58,8 @@ def install():
             lib, [p + "openblas_get_num_threads" for p in _PREFIXES])
     if not (set_global and get_global):
         set_global = get_global = 0
-    _kernels.set_blas_thread_functions(set_local, set_global, get_global)
+    from . import _dense_kernels
+    _dense_kernels.set_blas_thread_functions(set_local, set_global, get_global)
 
 
 _installed = False

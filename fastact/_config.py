@@ -39,9 +39,8 @@ def _blas():
 
 
 def _blas_control():
-    from . import _blas
-    _blas.ensure_installed()
-    return _kernels.blas_thread_control()
+    from . import _dense
+    return _dense._loops().blas_thread_control()
 
 
 def config():

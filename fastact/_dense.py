@@ -10,10 +10,19 @@ import functools
 
 import numpy as np
 
-from . import _blas, _dispatch, _kernels, _manifest, activations, derivatives
+from . import _blas, _dispatch, _manifest, activations, derivatives
 
 _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 _ROWWISE_CODE = {"softmax": 1, "log_softmax": 2}
+BLAS_INT_MAX = 2 ** 31 - 1     # scipy.linalg.cython_blas passes dimensions as C int
+
+
+def _loops():
+    """fastact._dense_kernels, imported on first use: it imports scipy.linalg
+    (~0.8 s), which ``import fastact`` should not pay for."""
+    from . import _dense_kernels
+    _blas.ensure_installed()
+    return _dense_kernels
 
 
 class _Activation:
@@ -127,9 +136,9 @@ def _rows(lead_shape):
 
 def _check_blas_dims(func, **dims):
     for name, value in dims.items():
-        if value > _kernels.BLAS_INT_MAX:
+        if value > BLAS_INT_MAX:
             raise ValueError(f"{func}: {name} = {value} exceeds the 32-bit dimension limit "
-                             f"of SciPy's BLAS interface ({_kernels.BLAS_INT_MAX})")
+                             f"of SciPy's BLAS interface ({BLAS_INT_MAX})")
 
 
 def _prepare(func, x, W, b):
@@ -197,7 +206,7 @@ def dense(x, W, b=None, activation="linear", *, out=None, return_z=False):
     if out is None and not return_z and activation.__class__ is str:
         fast = _FUSED_BY_NAME.get(activation)
         if fast is not None:              # small C-contiguous float32/float64 layers
-            res = _kernels.dense_plain(x, W, b, *fast)
+            res = _loops().dense_plain(x, W, b, *fast)
             if res is not None:
                 return res
     x, W, b = _prepare(func, x, W, b)
@@ -225,9 +234,9 @@ def dense(x, W, b=None, activation="linear", *, out=None, return_z=False):
               and not any(np.may_share_memory(out, a) for a in (x, W, b) if a is not None))
     y2 = out.reshape(n_rows, units) if direct else np.empty((n_rows, units), compute)
     z2 = np.empty((n_rows, units), compute) if (return_z or not fused) else y2
-    _blas.ensure_installed()
-    block = _kernels.dense_block_rows(n_rows, in_features, units, compute.itemsize)
-    _kernels.dense_forward(x2, W2, b2, z2, y2, kernel_id, rowwise, act.packed, block)
+    loops = _loops()
+    block = loops.dense_block_rows(n_rows, in_features, units, compute.itemsize)
+    loops.dense_forward(x2, W2, b2, z2, y2, kernel_id, rowwise, act.packed, block)
     z = z2.reshape(lead + (units,))
     if fused:
         y = y2.reshape(lead + (units,))
@@ -321,17 +330,17 @@ def dense_backward(dy, x, W, *, y=None, z=None, activation="linear", use_bias=Tr
     dy2 = _matrix(dy, compute).reshape(n_rows, units)
     x2 = _matrix(x, compute).reshape(n_rows, in_features)
     W2 = _matrix(W, compute)
-    block = _kernels.dense_block_rows(n_rows, in_features, units, compute.itemsize)
+    loops = _loops()
+    block = loops.dense_block_rows(n_rows, in_features, units, compute.itemsize)
     dz = _dz(func, act, dy2, y, z, compute, units, block)
 
-    _blas.ensure_installed()
     dx = _gemm_into(dz, W2, False, True, dx_out, (n_rows, in_features), x.shape, compute)
     dW = _gemm_into(x2, dz, True, False, dW_out, (in_features, units), W.shape, compute)
     db = None
     if use_bias:
         target = db_out if (db_out is not None and db_out.dtype == compute
                             and db_out.flags.c_contiguous) else np.empty(units, compute)
-        _kernels.column_sums(dz, target, block)
+        loops.column_sums(dz, target, block)
         if db_out is not None and target is not db_out:
             np.copyto(db_out, target, casting="unsafe")
             target = db_out
@@ -344,7 +353,7 @@ def _gemm_into(a, b, trans_a, trans_b, user_out, shape2, shape, compute):
     direct = (user_out is not None and user_out.dtype == compute
               and user_out.flags.c_contiguous)
     target = user_out.reshape(shape2) if direct else np.empty(shape2, compute)
-    _kernels.gemm(a, b, target, trans_a, trans_b)
+    _loops().gemm(a, b, target, trans_a, trans_b)
     if user_out is None:
         return target.reshape(shape)
     if not direct:
@@ -361,7 +370,7 @@ def _dz(func, act, dy2, y, z, compute, units, block):
     shape2 = dy2.shape
     dz = np.empty(shape2, compute)
     if name == "linear":
-        _kernels.dense_dz(dy2, dy2, dz, -1, 0, _dispatch.NO_PARAMS, block)
+        _loops().dense_dz(dy2, dy2, dz, -1, 0, _dispatch.NO_PARAMS, block)
         return dz
     if name in _ROWWISE_CODE:
         if y is None:
@@ -370,7 +379,7 @@ def _dz(func, act, dy2, y, z, compute, units, block):
                                 f"or z= (the pre-activation)")
             y = getattr(activations, name)(_matrix(z, compute).reshape(shape2))
         y2 = _matrix(y, compute).reshape(shape2)
-        _kernels.dense_dz(dy2, y2, dz, -1, _ROWWISE_CODE[name], _dispatch.NO_PARAMS, block)
+        _loops().dense_dz(dy2, y2, dz, -1, _ROWWISE_CODE[name], _dispatch.NO_PARAMS, block)
         return dz
     entry = _manifest.BY_NAME[name]
     if entry.kind == "rowwise":            # glu, sparsemax: their VJPs from x = z
@@ -395,5 +404,5 @@ def _dz(func, act, dy2, y, z, compute, units, block):
         needed = "y= (the forward output) or z=" if why is None else "z="
         raise TypeError(f"{func}: activation {name} needs {needed} (the pre-activation, "
                         f"dense(..., return_z=True))")
-    _kernels.dense_dz(dy2, src, dz, _dispatch.KERNEL_IDS[name, mode], 0, act.packed, block)
+    _loops().dense_dz(dy2, src, dz, _dispatch.KERNEL_IDS[name, mode], 0, act.packed, block)
     return dz

@@ -17,22 +17,12 @@ loop).
 
 from cython.parallel cimport prange
 cimport numpy as cnp
-import numpy as np
 
 cnp.import_array()
 
+# Types (fa_params, the kernel pointer types) and the small inline helpers
+# shared with _dense_kernels are declared in _kernels.pxd.
 cdef extern from "fa_kernels.h" nogil:
-    ctypedef struct fa_params:
-        double p0
-        double p1
-        double p2
-        double p3
-    ctypedef void (*fa_unary_f32)(const float *, float *, Py_ssize_t, const fa_params *) noexcept nogil
-    ctypedef void (*fa_unary_f64)(const double *, double *, Py_ssize_t, const fa_params *) noexcept nogil
-    ctypedef void (*fa_grad_f32)(const float *, const float *, float *, Py_ssize_t,
-                                 const fa_params *) noexcept nogil
-    ctypedef void (*fa_grad_f64)(const double *, const double *, double *, Py_ssize_t,
-                                 const fa_params *) noexcept nogil
     int fa_num_kernels()
     int fa_best_isa()
     int fa_isa_compiled(int isa)
@@ -44,13 +34,23 @@ cdef extern from "fa_kernels.h" nogil:
     fa_grad_f32 fa_grad_kernel_f32(int kernel_id)
     fa_grad_f64 fa_grad_kernel_f64(int kernel_id)
 
-cdef extern from "fa_omp.h" nogil:
-    int fa_omp_enabled()
-    int fa_omp_max_threads()
 
-cdef extern from "fa_rowwise.h" nogil:
-    void fa_softmax_row_f32(const float *x, float *y, Py_ssize_t n, int log_out)
-    void fa_softmax_row_f64(const double *x, double *y, Py_ssize_t n, int log_out)
+# The kernel tables, for _dense_kernels (cimported from _kernels.pxd), so both
+# extension modules run the kernels of the SIMD target chosen at import.
+cdef fa_unary_f32 unary_kernel_f32(int kernel_id) noexcept nogil:
+    return fa_unary_kernel_f32(kernel_id)
+
+
+cdef fa_unary_f64 unary_kernel_f64(int kernel_id) noexcept nogil:
+    return fa_unary_kernel_f64(kernel_id)
+
+
+cdef fa_grad_f32 grad_kernel_f32(int kernel_id) noexcept nogil:
+    return fa_grad_kernel_f32(kernel_id)
+
+
+cdef fa_grad_f64 grad_kernel_f64(int kernel_id) noexcept nogil:
+    return fa_grad_kernel_f64(kernel_id)
 
 # 16384 float32 = 64 KiB in + 64 KiB out: a chunk and its output sit in L2.
 cdef enum:
@@ -100,24 +100,7 @@ cdef inline int _threads(object n_threads, Py_ssize_t n) noexcept:
     return <int>min(max(t, 1), chunks)
 
 
-cdef inline fa_params _pack(tuple params) noexcept:
-    cdef fa_params p
-    p.p0 = params[0]
-    p.p1 = params[1]
-    p.p2 = params[2]
-    p.p3 = params[3]
-    return p
-
-
 # ----------------------------------------------------------- elementwise loops
-
-cdef inline bint _plain(object a, int typenum):
-    """a is an ndarray, C-contiguous, aligned, native-endian, of dtype typenum."""
-    return (type(a) is cnp.ndarray
-            and cnp.PyArray_TYPE(<cnp.ndarray>a) == typenum
-            and cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>a)
-            and cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>a))
-
 
 def unary_plain(int kernel_id, object x, object out, tuple params):
     """The common case in one call: x a C-contiguous native float32/float64
@@ -277,7 +260,3 @@ def softmax_rows_f64(const double[:, ::1] x, double[:, ::1] out, bint log_out,
         for r in prange(rows, num_threads=threads, schedule="static"):
             fa_softmax_row_f64(&x[r, 0], &out[r, 0], n, log_out)
 
-
-# ------------------------------------------------------------- dense layers
-
-include "_dense_loops.pxi"

@@ -1,7 +1,12 @@
-# Fused dense layer loops; included by _kernels.pyx (one extension, so the
-# SIMD dispatch state of the activation kernels is shared).  This file is the
-# only place in fastact that cimports scipy.linalg.cython_blas: fastact links
-# no BLAS of its own, it calls SciPy's.
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The fused dense layer loops.
+
+This module is the only place in fastact that cimports
+scipy.linalg.cython_blas: fastact links no BLAS of its own, it calls SciPy's.
+It is imported on the first dense call (importing it imports scipy.linalg,
+~0.8 s), and runs the activation kernels that _kernels installed, so both
+follow the SIMD target chosen at import.
+"""
 #
 # Layout: every matrix is row-major (C order).  BLAS is column-major, and a
 # row-major (r, c) matrix is a column-major (c, r) one, so the row-major
@@ -16,8 +21,18 @@
 # thread-local limit when SciPy's OpenBLAS has it, else its global one):
 # the blocks already use every core, and nested BLAS threads cost 1.5-4.5x.
 
-from scipy.linalg.cython_blas cimport sgemm, dgemm
+from cython.parallel cimport prange
 from libc.string cimport memcpy, memset
+cimport numpy as cnp
+import numpy as np
+from scipy.linalg.cython_blas cimport sgemm, dgemm
+
+from fastact._kernels cimport (
+    fa_params, fa_omp_max_threads, fa_softmax_row_f32, fa_softmax_row_f64, _pack, _plain,
+    unary_kernel_f32 as fa_unary_kernel_f32, unary_kernel_f64 as fa_unary_kernel_f64,
+    grad_kernel_f32 as fa_grad_kernel_f32, grad_kernel_f64 as fa_grad_kernel_f64)
+
+cnp.import_array()
 
 ctypedef fused floating:
     float

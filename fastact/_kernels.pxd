@@ -1,0 +1,50 @@
+# Declarations shared by the two extension modules: _kernels (elementwise and
+# row-wise loops, and the SIMD-dispatched kernel tables) and _dense_kernels
+# (the fused dense layer over SciPy's BLAS, imported on first use so that
+# `import fastact` does not import scipy.linalg).
+
+cimport numpy as cnp
+
+cdef extern from "fa_kernels.h" nogil:
+    ctypedef struct fa_params:
+        double p0
+        double p1
+        double p2
+        double p3
+    ctypedef void (*fa_unary_f32)(const float *, float *, Py_ssize_t, const fa_params *) noexcept nogil
+    ctypedef void (*fa_unary_f64)(const double *, double *, Py_ssize_t, const fa_params *) noexcept nogil
+    ctypedef void (*fa_grad_f32)(const float *, const float *, float *, Py_ssize_t,
+                                 const fa_params *) noexcept nogil
+    ctypedef void (*fa_grad_f64)(const double *, const double *, double *, Py_ssize_t,
+                                 const fa_params *) noexcept nogil
+
+cdef extern from "fa_omp.h" nogil:
+    int fa_omp_enabled()
+    int fa_omp_max_threads()
+
+cdef extern from "fa_rowwise.h" nogil:
+    void fa_softmax_row_f32(const float *x, float *y, Py_ssize_t n, int log_out)
+    void fa_softmax_row_f64(const double *x, double *y, Py_ssize_t n, int log_out)
+
+# The installed kernel of each (activation, mode): exported by _kernels.
+cdef fa_unary_f32 unary_kernel_f32(int kernel_id) noexcept nogil
+cdef fa_unary_f64 unary_kernel_f64(int kernel_id) noexcept nogil
+cdef fa_grad_f32 grad_kernel_f32(int kernel_id) noexcept nogil
+cdef fa_grad_f64 grad_kernel_f64(int kernel_id) noexcept nogil
+
+
+cdef inline fa_params _pack(tuple params) noexcept:
+    cdef fa_params p
+    p.p0 = params[0]
+    p.p1 = params[1]
+    p.p2 = params[2]
+    p.p3 = params[3]
+    return p
+
+
+cdef inline bint _plain(object a, int typenum) noexcept:
+    """a is an ndarray, C-contiguous, aligned, native-endian, of dtype typenum."""
+    return (type(a) is cnp.ndarray
+            and cnp.PyArray_TYPE(<cnp.ndarray>a) == typenum
+            and cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>a)
+            and cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>a))
