@@ -19,10 +19,12 @@ def _as_rows(x, axes):
     """x with ``axes`` moved last, as a C-contiguous (rows, n) matrix."""
     rest = [a for a in range(x.ndim) if a not in axes]
     moved = x.transpose(rest + list(axes)) if rest + list(axes) != list(range(x.ndim)) else x
-    n = 1
+    rows = n = 1
+    for a in rest:
+        rows *= x.shape[a]
     for a in axes:
         n *= x.shape[a]
-    return np.ascontiguousarray(moved).reshape(-1, n), moved.shape, rest + list(axes)
+    return np.ascontiguousarray(moved).reshape(rows, n), moved.shape, rest + list(axes)
 
 
 def _from_rows(rows, moved_shape, order):
@@ -53,13 +55,24 @@ def softmax(func, x, axis, out, log):
     return _store(_from_rows(target, moved_shape, order), result, out)
 
 
+def _output_for_vjp(func, x, y, forward, axis, log=None):
+    """The forward output, given exactly one of x and y, in the compute dtype
+    (a float16 y would be rounded before the derivative uses it); returns
+    (y, result dtype)."""
+    if (x is None) == (y is None):
+        raise TypeError(f"{func}: pass exactly one of x= (the input) and y= (the output "
+                        f"of {func})")
+    if y is not None:
+        return _dispatch.as_compute(y, func, "y")
+    x, result = _dispatch.as_compute(x, func, "x")
+    args = (func, x, axis, None) + (() if log is None else (log,))
+    return forward(*args), result
+
+
 def softmax_vjp(func, dy, x, y, axis, out, log):
     """dx for dy: softmax: y (dy - sum(dy y)); log_softmax: dy - softmax(x) sum(dy)."""
-    if y is None:
-        if x is None:
-            raise TypeError(f"{func}: pass x= (the input) or y= (the output of {func})")
-        y = softmax(func, x, axis, None, log)
-    y, result, axes = _prepare(func, y, axis, None, "y")
+    y, result = _output_for_vjp(func, x, y, softmax, axis, log)
+    y, _, axes = _prepare(func, y, axis, None, "y")
     dy, dy_result = _dispatch.as_compute(dy, func, "dy")
     if dy.shape != y.shape:
         raise ValueError(f"{func}: dy has shape {dy.shape}, expected {y.shape}")
@@ -79,9 +92,12 @@ def softmax_vjp(func, dy, x, y, axis, out, log):
 
 
 def _store(value, result, out):
-    if out is None:
-        return value.astype(result, copy=False)
-    np.copyto(out, value, casting="unsafe")
+    """value (float64 or the compute dtype) rounded to the result dtype; values
+    beyond a float16/float32 range become inf there, silently, as in C."""
+    with np.errstate(over="ignore"):
+        if out is None:
+            return value.astype(result, copy=False)
+        np.copyto(out, value, casting="unsafe")
     return out
 
 
@@ -131,7 +147,7 @@ def glu_vjp(func, dy, x, axis, out):
     s = _dispatch.unary("sigmoid", "fwd", b64, None, _dispatch.NO_PARAMS)
     ds = _dispatch.unary("sigmoid", "dx", b64, None, _dispatch.NO_PARAMS)
     dy64 = dy.astype(np.float64)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):     # inf * 0 and beyond max are inf/NaN
         dx = np.concatenate([dy64 * s, dy64 * a * ds], axis=ax)
     return _store(dx, result, out)
 
@@ -146,8 +162,12 @@ def _sparsemax_rows(z):
     -inf entries get 0; all -inf -> NaN (as softmax).
     """
     rows, n = z.shape
-    with np.errstate(invalid="ignore"):
-        m = np.max(z, axis=1, keepdims=True) if n else np.zeros((rows, 1))
+    if n == 0:
+        return np.empty((rows, 0))
+    # z - max of +-max entries overflows to -inf, which sorts last and gets 0:
+    # the right answer, so the overflow is not worth a warning.
+    with np.errstate(invalid="ignore", over="ignore"):
+        m = np.max(z, axis=1, keepdims=True)
         has_nan = np.isnan(z).any(axis=1)
         pos_inf = z == np.inf
         any_pos_inf = pos_inf.any(axis=1)
@@ -180,11 +200,8 @@ def sparsemax(func, x, axis, out):
 
 def sparsemax_vjp(func, dy, x, y, axis, out):
     """dx = s * (dy - mean of dy over the support s), s = (y > 0)."""
-    if y is None:
-        if x is None:
-            raise TypeError(f"{func}: pass x= (the input) or y= (the output of {func})")
-        y = sparsemax(func, x, axis, None)
-    y, result, axes = _prepare(func, y, axis, None, "y")
+    y, result = _output_for_vjp(func, x, y, sparsemax, axis)
+    y, _, axes = _prepare(func, y, axis, None, "y")
     dy, dy_result = _dispatch.as_compute(dy, func, "dy")
     if dy.shape != y.shape:
         raise ValueError(f"{func}: dy has shape {dy.shape}, expected {y.shape}")
@@ -193,7 +210,7 @@ def sparsemax_vjp(func, dy, x, y, axis, out):
         _dispatch.check_out(out, y.shape, result, func)
     s = (y > 0).astype(np.float64)
     dy64 = dy.astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         mean = np.sum(dy64 * s, axis=axes, keepdims=True) / np.sum(s, axis=axes, keepdims=True)
         dx = s * (dy64 - mean)
     dx = np.where(np.isnan(y), np.nan, dx)
