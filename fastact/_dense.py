@@ -35,7 +35,8 @@ class _Activation:
         self.params = params
         self.func = func
         self.packed, self.clean = _dispatch.NO_PARAMS, params
-        if name is not None and _manifest.BY_NAME[name].kind == "elementwise":
+        entry = None if name is None else _manifest.BY_NAME[name]
+        if entry is not None and entry.kind == "elementwise" and len(params) == len(entry.params):
             self.packed, self.clean = _dispatch.check_params(name, params)
 
     @property
@@ -62,16 +63,18 @@ _FUSED_BY_NAME = {name: _fused_default(name)
                   for name in list(_manifest.BY_NAME) + list(_manifest.ALIASES)}
 
 
-def resolve_activation(activation, func="dense"):
+def resolve_activation(activation, func="dense", bare=True):
     """A Keras identifier, a fastact activation, a ``functools.partial`` of one
-    with keyword parameters, or any callable (not fused)."""
+    with keyword parameters, or any callable (not fused).  ``bare``: the
+    activation is used as it is (not wrapped in a partial that gives its
+    required parameters)."""
     if activation is None:
         return _Activation("linear", {}, activations.linear)
     if isinstance(activation, str):
         target = activations.get(activation)            # ValueError for unknown names
         return resolve_activation(target, func)
     if isinstance(activation, functools.partial) and not activation.args:
-        inner = resolve_activation(activation.func, func)
+        inner = resolve_activation(activation.func, func, bare=False)
         if inner.name is not None:
             act = _manifest.BY_NAME[inner.name]
             known = {p.name for p in act.params}
@@ -83,7 +86,7 @@ def resolve_activation(activation, func="dense"):
                                 f"{sorted(unknown)}; its parameters are {sorted(known)}")
             params = {p.name: p.default for p in act.params}
             kw = dict(activation.keywords)
-            if "alpha" in kw:
+            if inner.name == "relu" and "alpha" in kw:      # Keras 2's name for the slope
                 kw["negative_slope"] = kw.pop("alpha")
             params.update(kw)
             if any(v is _manifest.REQUIRED for v in params.values()):
@@ -97,11 +100,12 @@ def resolve_activation(activation, func="dense"):
         except ValueError:
             return _Activation(None, {}, activation)
         act = _manifest.BY_NAME[name]
-        if any(p.default is _manifest.REQUIRED for p in act.params):
+        if bare and any(p.default is _manifest.REQUIRED for p in act.params):
             raise TypeError(f"{func}: activation {name} needs parameters "
                             f"{[p.name for p in act.params]}: pass "
                             f"functools.partial(fastact.activations.{name}, ...)")
-        return _Activation(name, {p.name: p.default for p in act.params}, activation)
+        params = {p.name: p.default for p in act.params}
+        return _Activation(name, params, activation) if bare else _Activation(name, {}, activation)
     raise TypeError(f"{func}: activation must be a name, a callable or None, got "
                     f"{type(activation).__name__} {activation!r}")
 
@@ -187,7 +191,7 @@ def dense(x, W, b=None, activation="linear", *, out=None, return_z=False):
     Returns
     -------
     y : ndarray, shape (..., units)
-        dtype as ``np.matmul`` would give (float32 only when every input is).
+        dtype as ``np.matmul`` would give (float16 is computed in float32).
     z : ndarray, optional
         When ``return_z``.
 
@@ -251,7 +255,8 @@ def dense(x, W, b=None, activation="linear", *, out=None, return_z=False):
         np.copyto(out, y, casting="unsafe")
         res = out
     else:
-        res = y if y.dtype == result or not fused else y.astype(result)
+        # fastact's own activations follow the dtype rule; foreign callables keep theirs
+        res = y if y.dtype == result or act.name is None else y.astype(result)
     if return_z:
         return res, (z if z.dtype == result else z.astype(result))
     return res
@@ -299,15 +304,18 @@ def dense_backward(dy, x, W, *, y=None, z=None, activation="linear", use_bias=Tr
     act = resolve_activation(activation, func)
     dy = _dispatch.as_array(dy, func, "dy")
     in_features, units = W.shape
-    out_shape = x.shape[:-1] + (units,)
-    if dy.shape != out_shape:
-        raise ValueError(f"{func}: dy must have shape {out_shape} (x's leading axes, units), "
-                         f"got {dy.shape}")
-    for name, a in (("y", y), ("z", z)):
+    z_shape = x.shape[:-1] + (units,)
+    # glu halves the units axis: dy and y have half of z's units
+    y_units = units // 2 if act.name == "glu" else units
+    y_shape = x.shape[:-1] + (y_units,)
+    if dy.shape != y_shape:
+        raise ValueError(f"{func}: dy must have shape {y_shape} (x's leading axes, the "
+                         f"output's units), got {dy.shape}")
+    for name, a, shape in (("y", y, y_shape), ("z", z, z_shape)):
         if a is not None:
             a = _dispatch.as_array(a, func, name)
-            if a.shape != out_shape:
-                raise ValueError(f"{func}: {name} must have shape {out_shape}, got {a.shape}")
+            if a.shape != shape:
+                raise ValueError(f"{func}: {name} must have shape {shape}, got {a.shape}")
     y = None if y is None else _dispatch.as_array(y, func, "y")
     z = None if z is None else _dispatch.as_array(z, func, "z")
     compute, result = _compute_dtype(func, dy=dy, x=x, W=W, y=y, z=z)
@@ -327,19 +335,26 @@ def dense_backward(dy, x, W, *, y=None, z=None, activation="linear", use_bias=Tr
         _dispatch.check_out(db_out, (units,), result, func + " (out[2], db)")
 
     n_rows = _rows(x.shape[:-1])
-    dy2 = _matrix(dy, compute).reshape(n_rows, units)
+    dy2 = _matrix(dy, compute).reshape(n_rows, y_units)
     x2 = _matrix(x, compute).reshape(n_rows, in_features)
     W2 = _matrix(W, compute)
     loops = _loops()
     block = loops.dense_block_rows(n_rows, in_features, units, compute.itemsize)
     dz = _dz(func, act, dy2, y, z, compute, units, block)
 
-    dx = _gemm_into(dz, W2, False, True, dx_out, (n_rows, in_features), x.shape, compute)
-    dW = _gemm_into(x2, dz, True, False, dW_out, (in_features, units), W.shape, compute)
+    # An out array that overlaps an input still to be read (dx = x, say) gets a
+    # temporary: dW is computed from x after dx is written.
+    inputs = [a for a in (dy, x, W, y, z) if a is not None]
+    dx, dx_copy = _gemm_into(dz, W2, False, True, dx_out, (n_rows, in_features), x.shape,
+                             compute, inputs)
+    dW, dW_copy = _gemm_into(x2, dz, True, False, dW_out, (in_features, units), W.shape,
+                             compute, inputs)
+    dx, dW = dx_copy(), dW_copy()          # into the user's arrays, now that all is read
     db = None
     if use_bias:
         target = db_out if (db_out is not None and db_out.dtype == compute
                             and db_out.flags.c_contiguous) else np.empty(units, compute)
+        # (db is written last, from dz only: overlapping an input does no harm)
         loops.column_sums(dz, target, block)
         if db_out is not None and target is not db_out:
             np.copyto(db_out, target, casting="unsafe")
@@ -349,16 +364,27 @@ def dense_backward(dy, x, W, *, y=None, z=None, activation="linear", use_bias=Tr
                  for a in (dx, dW, db))
 
 
-def _gemm_into(a, b, trans_a, trans_b, user_out, shape2, shape, compute):
+def _gemm_into(a, b, trans_a, trans_b, user_out, shape2, shape, compute, inputs):
+    """GEMM into the user's out array when that is safe, else into a new one.
+
+    Returns (result, finish): finish() copies a temporary into the user's
+    array (called once every input has been read) and returns the result.
+    """
     direct = (user_out is not None and user_out.dtype == compute
-              and user_out.flags.c_contiguous)
+              and user_out.flags.c_contiguous
+              and not any(np.may_share_memory(user_out, i) for i in inputs))
     target = user_out.reshape(shape2) if direct else np.empty(shape2, compute)
     _loops().gemm(a, b, target, trans_a, trans_b)
     if user_out is None:
-        return target.reshape(shape)
-    if not direct:
+        result = target.reshape(shape)
+        return result, lambda: result
+    if direct:
+        return user_out, lambda: user_out
+
+    def finish():
         np.copyto(user_out, target.reshape(shape), casting="unsafe")
-    return user_out
+        return user_out
+    return target, finish
 
 
 def _dz(func, act, dy2, y, z, compute, units, block):
@@ -387,7 +413,7 @@ def _dz(func, act, dy2, y, z, compute, units, block):
             raise TypeError(f"{func}: activation {name} needs z= (the pre-activation)")
         vjp = getattr(derivatives, name)
         if name == "glu":
-            res = vjp(dy2, _matrix(z, compute).reshape(shape2[0], 2 * units))
+            res = vjp(dy2, _matrix(z, compute).reshape(shape2[0], units))
         else:
             res = vjp(dy2, None if z is None else _matrix(z, compute).reshape(shape2),
                       y=None if y is None else _matrix(y, compute).reshape(shape2))

@@ -116,6 +116,8 @@ cdef inline void _epilogue(floating *z, floating *y, Py_ssize_t rows, Py_ssize_t
             fa_unary_kernel_f32(kernel_id)(z, y, rows * n, p)
         else:
             fa_unary_kernel_f64(kernel_id)(z, y, rows * n, p)
+    elif y != z:                                      # linear, with z kept apart
+        memcpy(y, z, rows * n * sizeof(floating))
 
 
 def dense_block_rows(Py_ssize_t n_rows, Py_ssize_t in_features, Py_ssize_t units,
@@ -300,8 +302,12 @@ def dense_plain(object x, object w, object bias, int kernel_id, int rowwise, tup
         return None
     cdef Py_ssize_t n_rows = cnp.PyArray_DIM(xa, 0), k = cnp.PyArray_DIM(xa, 1)
     cdef Py_ssize_t units = cnp.PyArray_DIM(wa, 1)
+    # Only layers that the general path would also compute as one block: BLAS
+    # rounds a row differently depending on the rows around it, so taking a
+    # different blocking here would make the result depend on the layout.
     if (cnp.PyArray_DIM(wa, 0) != k or n_rows == 0 or k == 0 or units == 0
-            or n_rows * k * units > 65536 or k > BLAS_INT_MAX or units > BLAS_INT_MAX):
+            or n_rows * k * units > 65536 or k > BLAS_INT_MAX or units > BLAS_INT_MAX
+            or n_rows > dense_block_rows(n_rows, k, units, cnp.PyArray_ITEMSIZE(xa))):
         return None                           # shape errors get their messages elsewhere
     cdef const char *bp = NULL
     if bias is not None:
