@@ -2,16 +2,18 @@
 
 Every other layer is derived from this table:
 
-* ``setup.py`` generates the C chunk kernels (``_src/fa_kernels.c.tp``) and the
-  Cython driver (``_kernels.pyx.tp``) from it, one loop per activation, mode
-  and dtype;
-* ``fastact.activations`` / ``fastact.derivatives`` look up each function's
-  parameter checks, C parameter packing and kernel ids here;
-* the tests read the accuracy bounds from here, so a bound is stated once,
-  next to the definition it belongs to.
+* ``setup.py`` generates the C chunk kernels (``_src/fa_kernels.c`` from
+  ``_src/fa_kernels.c.tp``) from it: one loop per activation, mode, dtype and
+  SIMD target, numbered as ``kernel_table()`` numbers them;
+* ``fastact.activations`` / ``fastact.derivatives`` / ``fastact.dense`` look up
+  each function's parameter checks, C parameter packing and kernel ids here;
+* the docstrings (``_docs.py``) and the tests read the formulas, kink
+  conventions and accuracy bounds from here, so each is stated once, next to
+  the definition it belongs to.
 
 The scalar math itself (value, derivative from ``x``, derivative from ``y``)
-lives in ``_src/fa_formulas.h``, one C function per (activation, mode).
+lives in ``_src/fa_formulas.inc``, one C function per (activation, mode); the
+row-wise functions are in ``_rowwise.py`` and ``_src/fa_rowwise.h``.
 
 This module is pure Python with no imports beyond ``math``, so that the build
 can load it before numpy or the extension exist.
@@ -45,7 +47,7 @@ CHECKS = {
 # pack        params -> the 4 doubles of the C ``fa_params`` struct (p0..p3),
 #             or None when the function has no parameters.
 # kind        "elementwise" (generated C kernels) or "rowwise" (reduction
-#             along an axis; hand-written Cython kernels in _rowwise.pyx).
+#             along an axis: _rowwise.py, with C rows in _src/fa_rowwise.h).
 # from_y      None, or a function params -> None | str: None means the
 #             derivative can be computed from the output y for these
 #             parameters; a string says why it cannot.
