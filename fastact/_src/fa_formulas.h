@@ -25,12 +25,20 @@ FA_INLINE double fa_clamp(double v, double lo, double hi)
     return r > hi ? hi : r;
 }
 
+/* FA_TAILS: whether results below the normal range need the scaled
+ * exp_up64 forms (fa_math.h).  Only float64 results do: the float32 kernels
+ * work in double, where those products are normal, and with FA_TAILS = 0 the
+ * compiler drops the extra exp from their loops. */
 #define FA_VARIANT fast
+#define FA_TAILS 0
 #include "fa_formulas.inc"
+#undef FA_TAILS
 #undef FA_VARIANT
 
 #define FA_VARIANT libm
+#define FA_TAILS 1
 #include "fa_formulas.inc"
+#undef FA_TAILS
 #undef FA_VARIANT
 
 #endif /* FA_FORMULAS_H */
