@@ -89,6 +89,21 @@ cdef inline void _gemm_rows(const floating *a, const floating *w, floating *c,
               <double *>&beta, <double *>c, &n)
 
 
+# Below this much work (multiply-adds, or element operations) a parallel
+# region costs more than it saves: thread wake-up is ~5-50 us, and on a busy
+# machine milliseconds.  Only the thread count depends on it; the blocks, and
+# so the results, do not.
+cdef enum:
+    PARALLEL_MIN_WORK = 1 << 20
+
+
+cdef inline int _threads_for(object n_threads, Py_ssize_t n_blocks, Py_ssize_t work):
+    if n_blocks < 2 or work < PARALLEL_MIN_WORK:
+        return 1
+    cdef int t = fa_omp_max_threads() if n_threads is None else <int>n_threads
+    return <int>min(max(t, 1), n_blocks)
+
+
 cdef inline int _hold_blas(int parallel) noexcept nogil:
     """Limit BLAS to one thread for this (worker) thread; returns what to restore."""
     if parallel and _blas_set_local != NULL:
@@ -155,9 +170,7 @@ def dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object bia
         bias_view = bias
         bp = &bias_view[0]
         beta = 1
-    if n_blocks > 1:
-        threads = fa_omp_max_threads() if n_threads is None else <int>n_threads
-        threads = <int>min(max(threads, 1), n_blocks)
+    threads = _threads_for(n_threads, n_blocks, n_rows * (k + 1) * n)
     parallel = threads > 1
     if parallel and _blas_set_local == NULL and _blas_set_global != NULL:
         saved_global = _blas_get_global()
@@ -195,9 +208,7 @@ def dense_dz(const floating[:, ::1] dy, const floating[:, ::1] src, floating[:, 
     cdef double acc
     if n_rows == 0 or n == 0:
         return
-    if n_blocks > 1:
-        threads = fa_omp_max_threads() if n_threads is None else <int>n_threads
-        threads = <int>min(max(threads, 1), n_blocks)
+    threads = _threads_for(n_threads, n_blocks, n_rows * n * 8)
     with nogil:
         for blk in prange(n_blocks, num_threads=threads, schedule="static"):
             start = blk * block_rows
@@ -241,9 +252,7 @@ def column_sums(const floating[:, ::1] a, floating[::1] out, Py_ssize_t block_ro
         return
     partial_arr = np.zeros((n_blocks, n), dtype=np.float64)
     cdef double[:, ::1] partial = partial_arr
-    if n_blocks > 1:
-        threads = fa_omp_max_threads() if n_threads is None else <int>n_threads
-        threads = <int>min(max(threads, 1), n_blocks)
+    threads = _threads_for(n_threads, n_blocks, n_rows * n)
     with nogil:
         for blk in prange(n_blocks, num_threads=threads, schedule="static"):
             start = blk * block_rows
