@@ -19,3 +19,16 @@ from ._dense import dense, dense_backward
 
 __all__ = ["__version__", "activations", "derivatives", "dense", "dense_backward",
            "show_config"]
+
+# Keras-style training on the fused kernels (issue 5): layers, Sequential,
+# optimizers, losses, metrics, initializers.  Imported on first access
+# (fastact.layers...), so that ``import fastact`` does not pay for them.
+_TRAINING_MODULES = ("initializers", "layers", "losses", "metrics", "models", "optimizers")
+__all__ += list(_TRAINING_MODULES)
+
+
+def __getattr__(name):
+    if name in _TRAINING_MODULES:
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,324 @@
+"""Weight initializers with Keras 3's names, formulas and ``get_config``.
+
+An initializer is called as ``init(shape, dtype="float32")`` and returns a new
+array.  Randomness always comes from a NumPy ``Generator``:
+
+* ``seed=None`` (the default) draws from fastact's global generator, which
+  :func:`set_random_seed` reseeds (it also drives ``Sequential.fit``'s
+  shuffling), so one call makes a whole script reproducible, as
+  ``keras.utils.set_random_seed`` does;
+* an int ``seed`` gives the same values on every call (Keras 3's rule for a
+  seeded initializer);
+* a ``Generator`` is drawn from, and advances.
+
+The variance-scaling family uses Keras's fans (``fan_in, fan_out = shape``
+for a Dense kernel) and, for the normal variants, Keras's truncated normal:
+values beyond two standard deviations are redrawn, and the standard deviation
+is divided by 0.8796..., the standard deviation of a unit normal truncated
+at +-2, so that the result has exactly the intended variance.
+
+>>> import fastact.initializers as I
+>>> I.get("glorot_uniform")((3, 2)).shape
+(3, 2)
+"""
+
+import math
+import numbers
+import re
+
+import numpy as np
+
+__all__ = ["Initializer", "Zeros", "Ones", "Constant", "VarianceScaling", "GlorotUniform",
+           "GlorotNormal", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform",
+           "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal",
+           "lecun_uniform", "zeros", "ones", "get", "serialize", "deserialize",
+           "set_random_seed", "global_generator"]
+
+# Standard deviation of a unit normal truncated to [-2, 2] (Keras's constant).
+_TRUNCATED_STDDEV = 0.87962566103423978
+
+_global_rng = np.random.default_rng()
+
+
+def set_random_seed(seed):
+    """Reseed fastact's global generator (unseeded initializers, ``fit`` shuffling).
+
+    Parameters
+    ----------
+    seed : int
+    """
+    global _global_rng
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"set_random_seed: seed must be an int, got {type(seed).__name__} "
+                        f"{seed!r}")
+    _global_rng = np.random.default_rng(int(seed))
+
+
+def global_generator():
+    """The Generator unseeded initializers and ``fit``'s shuffling draw from."""
+    return _global_rng
+
+
+def _generator(seed):
+    """The Generator to draw from for ``seed`` (see the module docstring)."""
+    if seed is None:
+        return _global_rng
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def _check_seed(seed, cls):
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{cls}: seed must be None, an int or a numpy.random.Generator, got "
+                        f"{type(seed).__name__} {seed!r}")
+    return int(seed)
+
+
+def compute_fans(shape):
+    """(fan_in, fan_out) of a weight of ``shape``, as Keras computes them."""
+    shape = tuple(shape)
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = math.prod(shape[:-2])       # convolution kernels: (..., in, out)
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+class Initializer:
+    """Base class: ``__call__(shape, dtype)`` plus Keras's config round trip."""
+
+    def __call__(self, shape, dtype="float32"):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Constant(Initializer):
+    """Every value equal to ``value``."""
+
+    def __init__(self, value=0.0):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"Constant: value must be a real number, got {value!r}")
+        self.value = float(value)
+
+    def __call__(self, shape, dtype="float32"):
+        return np.full(shape, self.value, dtype=dtype)
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class Zeros(Constant):
+    """All zeros (Keras's default bias initializer)."""
+
+    def __init__(self):
+        super().__init__(0.0)
+
+    def get_config(self):
+        return {}
+
+
+class Ones(Constant):
+    """All ones."""
+
+    def __init__(self):
+        super().__init__(1.0)
+
+    def get_config(self):
+        return {}
+
+
+class VarianceScaling(Initializer):
+    """Keras's ``VarianceScaling``: variance ``scale / fan``.
+
+    Parameters
+    ----------
+    scale : float > 0
+    mode : {"fan_in", "fan_out", "fan_avg"}
+    distribution : {"truncated_normal", "untruncated_normal", "uniform"}
+    seed : None, int or numpy.random.Generator
+    """
+
+    _MODES = ("fan_in", "fan_out", "fan_avg")
+    _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        cls = type(self).__name__
+        if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale > 0:
+            raise ValueError(f"{cls}: scale must be a positive float, got {scale!r}")
+        if mode not in self._MODES:
+            raise ValueError(f"{cls}: mode must be one of {self._MODES}, got {mode!r}")
+        if distribution == "normal":          # Keras's alias
+            distribution = "truncated_normal"
+        if distribution not in self._DISTRIBUTIONS:
+            raise ValueError(f"{cls}: distribution must be one of {self._DISTRIBUTIONS}, got "
+                             f"{distribution!r}")
+        self.scale = float(scale)
+        self.mode = mode
+        self.distribution = distribution
+        self.seed = _check_seed(seed, cls)
+
+    def __call__(self, shape, dtype="float32"):
+        fan_in, fan_out = compute_fans(shape)
+        fan = {"fan_in": fan_in, "fan_out": fan_out,
+               "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        variance = self.scale / max(1.0, fan)
+        rng = _generator(self.seed)
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * variance)
+            values = rng.uniform(-limit, limit, size=shape)
+        elif self.distribution == "untruncated_normal":
+            values = rng.normal(0.0, math.sqrt(variance), size=shape)
+        else:
+            values = _truncated_normal(rng, math.sqrt(variance) / _TRUNCATED_STDDEV, shape)
+        return values.astype(dtype)
+
+    def get_config(self):
+        # A Generator is not part of a config (it is state, not a setting).
+        seed = self.seed if not isinstance(self.seed, np.random.Generator) else None
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                "seed": seed}
+
+
+def _truncated_normal(rng, stddev, shape):
+    """Normal(0, stddev) values, those beyond 2 stddev redrawn (as Keras/TF do)."""
+    values = rng.normal(0.0, stddev, size=shape)
+    flat = values.reshape(-1)
+    out = np.abs(flat) > 2.0 * stddev
+    while out.any():                  # each pass keeps ~95 % of the redraws
+        flat[out] = rng.normal(0.0, stddev, size=int(out.sum()))
+        out = np.abs(flat) > 2.0 * stddev
+    return values
+
+
+class _Preset(VarianceScaling):
+    """A VarianceScaling with fixed settings; its config holds only the seed."""
+
+    _SETTINGS = None
+
+    def __init__(self, seed=None):
+        super().__init__(*self._SETTINGS, seed=seed)
+
+    def get_config(self):
+        return {"seed": super().get_config()["seed"]}
+
+
+class GlorotUniform(_Preset):
+    """Uniform on [-limit, limit], limit = sqrt(6 / (fan_in + fan_out)) (Keras's Dense default)."""
+    _SETTINGS = (1.0, "fan_avg", "uniform")
+
+
+class GlorotNormal(_Preset):
+    """Truncated normal, stddev sqrt(2 / (fan_in + fan_out))."""
+    _SETTINGS = (1.0, "fan_avg", "truncated_normal")
+
+
+class HeNormal(_Preset):
+    """Truncated normal, stddev sqrt(2 / fan_in) (for ReLU layers)."""
+    _SETTINGS = (2.0, "fan_in", "truncated_normal")
+
+
+class HeUniform(_Preset):
+    """Uniform on [-limit, limit], limit = sqrt(6 / fan_in)."""
+    _SETTINGS = (2.0, "fan_in", "uniform")
+
+
+class LecunNormal(_Preset):
+    """Truncated normal, stddev sqrt(1 / fan_in) (SELU's self-normalising initializer)."""
+    _SETTINGS = (1.0, "fan_in", "truncated_normal")
+
+
+class LecunUniform(_Preset):
+    """Uniform on [-limit, limit], limit = sqrt(3 / fan_in)."""
+    _SETTINGS = (1.0, "fan_in", "uniform")
+
+
+_CLASSES = {c.__name__: c for c in (Zeros, Ones, Constant, VarianceScaling, GlorotUniform,
+                                    GlorotNormal, HeNormal, HeUniform, LecunNormal,
+                                    LecunUniform)}
+
+
+def _snake(name):
+    """Keras's class name -> function name: GlorotUniform -> glorot_uniform."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+_BY_NAME = {_snake(name): cls for name, cls in _CLASSES.items()}
+_BY_NAME.update({"zero": Zeros, "one": Ones, "constant": Constant})
+
+
+def _function(cls):
+    def make(shape, dtype="float32", seed=None):
+        return (cls(seed=seed) if issubclass(cls, _Preset) else cls())(shape, dtype)
+    make.__name__ = _snake(cls.__name__)
+    make.__doc__ = f"``{cls.__name__}(seed=seed)(shape, dtype)``: {cls.__doc__}"
+    return make
+
+
+glorot_uniform = _function(GlorotUniform)
+glorot_normal = _function(GlorotNormal)
+he_normal = _function(HeNormal)
+he_uniform = _function(HeUniform)
+lecun_normal = _function(LecunNormal)
+lecun_uniform = _function(LecunUniform)
+zeros = _function(Zeros)
+ones = _function(Ones)
+
+
+def get(identifier):
+    """An Initializer for a Keras identifier.
+
+    Parameters
+    ----------
+    identifier : str, dict, Initializer or callable
+        A name (``"glorot_uniform"`` or ``"GlorotUniform"``), a config dict
+        from :func:`serialize`, an Initializer, or any callable
+        ``f(shape, dtype)`` (used as it is).
+    """
+    if isinstance(identifier, Initializer):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _CLASSES.get(identifier) or _BY_NAME.get(identifier)
+        if cls is None:
+            names = ", ".join(sorted(set(_BY_NAME) | set(_CLASSES)))
+            raise ValueError(f"unknown initializer {identifier!r}; valid names: {names}")
+        return cls()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"initializer must be a name, a config dict, an Initializer or a "
+                    f"callable, got {type(identifier).__name__} {identifier!r}")
+
+
+def serialize(initializer):
+    """Keras's config dict of an Initializer (a foreign callable is returned as is)."""
+    if not isinstance(initializer, Initializer):
+        return initializer
+    return {"module": "fastact.initializers", "class_name": type(initializer).__name__,
+            "config": initializer.get_config(), "registered_name": None}
+
+
+def deserialize(config):
+    """The Initializer described by a :func:`serialize` dict."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise TypeError(f"deserialize: expected a dict with 'class_name', got {config!r}")
+    cls = _CLASSES.get(config["class_name"]) or _BY_NAME.get(config["class_name"])
+    if cls is None:
+        raise ValueError(f"unknown initializer class {config['class_name']!r}")
+    return cls.from_config(dict(config.get("config") or {}))
