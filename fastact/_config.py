@@ -58,7 +58,7 @@ def config():
         "simd best on this cpu": _kernels.best_isa(),
         "simd in use": f"{_kernels.current_isa()} ({_simd.REASON})",
         "blas": _blas(),
-        "blas threads in fastact's parallel regions": _blas_control(),
+        "blas threads in fastact's block GEMMs": _blas_control(),
     }
 
 

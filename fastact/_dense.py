@@ -63,6 +63,25 @@ _FUSED_BY_NAME = {name: _fused_default(name)
                   for name in list(_manifest.BY_NAME) + list(_manifest.ALIASES)}
 
 
+def _backward_default(name):
+    """(kernel id from z, kernel id from y or -1, row-wise code, packed default
+    parameters) for dense_backward's small-layer path, or None."""
+    entry = _manifest.BY_NAME[_manifest.ALIASES.get(name, name)]
+    fused = _FUSED_BY_NAME[name]
+    if fused is None or entry.kind != "elementwise" and entry.name not in _ROWWISE_CODE:
+        return None
+    kernel_id, rowwise, packed = fused
+    if rowwise or entry.name == "linear":
+        return -1, -1, rowwise, packed
+    defaults = {p.name: p.default for p in entry.params}
+    from_y = entry.from_y is not None and entry.from_y(defaults) is None
+    return (_dispatch.KERNEL_IDS[entry.name, "dx"],
+            _dispatch.KERNEL_IDS[entry.name, "dy"] if from_y else -1, 0, packed)
+
+
+_BACKWARD_BY_NAME = {name: _backward_default(name) for name in _FUSED_BY_NAME}
+
+
 def resolve_activation(activation, func="dense", bare=True):
     """A Keras identifier, a fastact activation, a ``functools.partial`` of one
     with keyword parameters, or any callable (not fused).  ``bare``: the
@@ -207,10 +226,10 @@ def dense(x, W, b=None, activation="linear", *, out=None, return_z=False):
            [3.]])
     """
     func = "dense"
-    if out is None and not return_z and activation.__class__ is str:
+    if not return_z and activation.__class__ is str:
         fast = _FUSED_BY_NAME.get(activation)
         if fast is not None:              # small C-contiguous float32/float64 layers
-            res = _loops().dense_plain(x, W, b, *fast)
+            res = _loops().dense_plain(x, W, b, *fast, out)
             if res is not None:
                 return res
     x, W, b = _prepare(func, x, W, b)
@@ -300,6 +319,26 @@ def dense_backward(dy, x, W, *, y=None, z=None, activation="linear", use_bias=Tr
     sums in order, so it is bitwise identical for any thread count.
     """
     func = "dense_backward"
+    fast = _BACKWARD_BY_NAME.get(activation) if activation.__class__ is str else None
+    if fast is not None and (out is None or (out.__class__ is tuple and len(out) == 3
+                                             and (use_bias or out[2] is None))):
+        # small C-contiguous float32/float64 layers: one call, same bits
+        dz_kernel, dy_kernel, rowwise, packed = fast
+        src = kernel = None
+        if rowwise:
+            src, kernel = y, -1
+        elif dz_kernel < 0:                  # linear
+            src, kernel = dy, -1
+        elif y is not None and dy_kernel >= 0:
+            src, kernel = y, dy_kernel
+        elif z is not None:
+            src, kernel = z, dz_kernel
+        if src is not None:
+            res = _loops().dense_backward_plain(
+                dy, x, W, src, kernel, rowwise, packed,
+                *(out if out is not None else (None, None, None)), use_bias)
+            if res is not None:
+                return res
     x, W, _ = _prepare(func, x, W, None)
     act = resolve_activation(activation, func)
     dy = _dispatch.as_array(dy, func, "dy")

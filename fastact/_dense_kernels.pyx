@@ -17,9 +17,11 @@ follow the SIMD target chosen at import.
 # the shapes, so results are bitwise identical for any thread count):
 #   z_blk = b (broadcast), then GEMM z_blk += x_blk @ W   (beta = 1)
 #   y_blk = act(z_blk)     while z_blk is still in cache
-# BLAS is held to one thread inside the parallel region (openblas's
-# thread-local limit when SciPy's OpenBLAS has it, else its global one):
-# the blocks already use every core, and nested BLAS threads cost 1.5-4.5x.
+# BLAS is held to one thread in every block GEMM (openblas's thread-local
+# limit when SciPy's OpenBLAS has it, else its global one): the blocks
+# already use every core, nested BLAS threads cost 1.5-4.5x, and a GEMM that
+# OpenBLAS splits over its own threads rounds rows near the split
+# differently, which would make the result depend on the thread count.
 
 from cython.parallel cimport prange
 from libc.string cimport memcpy, memset
@@ -58,11 +60,11 @@ def set_blas_thread_functions(size_t set_local, size_t set_global, size_t get_gl
 
 
 def blas_thread_control():
-    """Which mechanism holds BLAS to one thread in fastact's parallel regions."""
+    """Which mechanism holds BLAS to one thread in fastact's block GEMMs."""
     if _blas_set_local != NULL:
         return "thread-local (openblas_set_num_threads_local)"
     if _blas_set_global != NULL and _blas_get_global != NULL:
-        return "global (openblas_set_num_threads around each parallel region)"
+        return "global (openblas_set_num_threads around each forward pass)"
     return "none found (a BLAS other than OpenBLAS: its own threads may oversubscribe)"
 
 
@@ -104,15 +106,15 @@ cdef inline int _threads_for(object n_threads, Py_ssize_t n_blocks, Py_ssize_t w
     return <int>min(max(t, 1), n_blocks)
 
 
-cdef inline int _hold_blas(int parallel) noexcept nogil:
-    """Limit BLAS to one thread for this (worker) thread; returns what to restore."""
-    if parallel and _blas_set_local != NULL:
+cdef inline int _hold_blas() noexcept nogil:
+    """Limit BLAS to one thread for the calling thread; returns what to restore."""
+    if _blas_set_local != NULL:
         return _blas_set_local(1)
     return 0
 
 
-cdef inline void _release_blas(int parallel, int previous) noexcept nogil:
-    if parallel and _blas_set_local != NULL:
+cdef inline void _release_blas(int previous) noexcept nogil:
+    if _blas_set_local != NULL:
         _blas_set_local(previous)
 
 
@@ -162,7 +164,7 @@ def dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object bia
     cdef const floating *bp = NULL
     cdef const floating[::1] bias_view
     cdef fa_params p = _pack(params)
-    cdef int threads = 1, parallel, saved_global = 0, previous
+    cdef int threads = 1, saved_global = 0, previous
     cdef floating beta = 0
     if n_rows == 0 or n == 0:
         return
@@ -171,8 +173,7 @@ def dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object bia
         bp = &bias_view[0]
         beta = 1
     threads = _threads_for(n_threads, n_blocks, n_rows * (k + 1) * n)
-    parallel = threads > 1
-    if parallel and _blas_set_local == NULL and _blas_set_global != NULL:
+    if _blas_set_local == NULL and _blas_set_global != NULL:
         saved_global = _blas_get_global()
         _blas_set_global(1)
     try:
@@ -180,13 +181,13 @@ def dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object bia
             for blk in prange(n_blocks, num_threads=threads, schedule="static"):
                 start = blk * block_rows
                 rows = min(block_rows, n_rows - start)
-                previous = _hold_blas(parallel)
+                previous = _hold_blas()
                 if bp != NULL:
                     for r in range(rows):
                         memcpy(&z[start + r, 0], bp, n * sizeof(floating))
                 _gemm_rows(&x[start, 0] if k > 0 else NULL, &w[0, 0] if k > 0 else NULL,
                            &z[start, 0], <int>rows, <int>k, <int>n, beta)
-                _release_blas(parallel, previous)
+                _release_blas(previous)
                 _epilogue(&z[start, 0], &y[start, 0], rows, n, kernel_id, rowwise, &p)
     finally:
         if saved_global:
@@ -289,11 +290,31 @@ def gemm(const floating[:, ::1] a, const floating[:, ::1] b, floating[:, ::1] c,
                   <double *>&a[0, 0], &lda, <double *>&zero, <double *>&c[0, 0], &ldc)
 
 
-def dense_plain(object x, object w, object bias, int kernel_id, int rowwise, tuple params):
+cdef inline bint _disjoint(cnp.ndarray a, cnp.ndarray b) noexcept:
+    cdef char *pa = <char *>cnp.PyArray_DATA(a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(b)
+    return (pa + cnp.PyArray_NBYTES(a) <= pb) or (pb + cnp.PyArray_NBYTES(b) <= pa)
+
+
+cdef inline bint _plain_out(object out, int typenum, int ndim, Py_ssize_t d0, Py_ssize_t d1):
+    """out is None, or a writeable plain array of shape (d0, d1) (ndim 2) or (d1,)."""
+    if out is None:
+        return True
+    if not (_plain(out, typenum) and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out)
+            and cnp.PyArray_NDIM(<cnp.ndarray>out) == ndim):
+        return False
+    if ndim == 1:
+        return cnp.PyArray_DIM(<cnp.ndarray>out, 0) == d1
+    return cnp.PyArray_DIM(<cnp.ndarray>out, 0) == d0 and cnp.PyArray_DIM(<cnp.ndarray>out, 1) == d1
+
+
+def dense_plain(object x, object w, object bias, int kernel_id, int rowwise, tuple params,
+                object out=None):
     """The common small case in one call: x (n, k), w (k, units), bias (units,) or
     None, all C-contiguous native arrays of one float dtype, few enough rows
-    for one block.  Returns y, or None when the case does not apply (the
-    caller then takes the general path).  A (8, 10) @ (10, 1) layer costs
+    for one block; out None or such an array overlapping none of them.
+    Returns y, or None when the case does not apply (the caller then takes
+    the general path).  A (8, 10) @ (10, 1) layer costs
     ~0.3 us of BLAS; the general path's validation and five memoryviews cost
     ten times that, so this one checks with the NumPy C-API instead.
     """
@@ -327,7 +348,15 @@ def dense_plain(object x, object w, object bias, int kernel_id, int rowwise, tup
     cdef cnp.npy_intp dims[2]
     dims[0] = n_rows
     dims[1] = units
-    ya = cnp.PyArray_EMPTY(2, dims, typenum, 0)
+    if out is None:
+        ya = cnp.PyArray_EMPTY(2, dims, typenum, 0)
+    else:
+        if not _plain_out(out, typenum, 2, n_rows, units):
+            return None
+        ya = <cnp.ndarray>out
+        if not (_disjoint(ya, xa) and _disjoint(ya, wa)
+                and (bias is None or _disjoint(ya, <cnp.ndarray>bias))):
+            return None
     cdef fa_params p = _pack(params)
     cdef Py_ssize_t r
     cdef char *yp = <char *>cnp.PyArray_DATA(ya)
@@ -348,3 +377,67 @@ def dense_plain(object x, object w, object bias, int kernel_id, int rowwise, tup
                    <int>units, <double>(1.0 if bp != NULL else 0.0))
         _epilogue(<double *>yp, <double *>yp, n_rows, units, kernel_id, rowwise, &p)
     return ya
+
+
+def dense_backward_plain(object dy, object x, object w, object src, int kernel_id,
+                         int rowwise, tuple params, object dx_out, object dw_out,
+                         object db_out, bint use_bias):
+    """dense_backward's small case in one call (see dense_plain): dy (n, units),
+    x (n, k), w (k, units), src (n, units) the y or z that kernel_id /
+    rowwise expect (or None for linear), outs None or plain non-overlapping
+    arrays.  Returns (dx, dW, db) or None when the case does not apply.
+    The same operations as the general path, in the same order (one block:
+    dz, then dz @ W^T, x^T @ dz, and db summed over rows in double), so the
+    bits are the same.
+    """
+    cdef int typenum
+    if _plain(dy, cnp.NPY_FLOAT32):
+        typenum = cnp.NPY_FLOAT32
+    elif _plain(dy, cnp.NPY_FLOAT64):
+        typenum = cnp.NPY_FLOAT64
+    else:
+        return None
+    if not (_plain(x, typenum) and _plain(w, typenum)
+            and (src is None or _plain(src, typenum))):
+        return None
+    cdef cnp.ndarray dya = <cnp.ndarray>dy, xa = <cnp.ndarray>x, wa = <cnp.ndarray>w
+    if cnp.PyArray_NDIM(dya) != 2 or cnp.PyArray_NDIM(xa) != 2 or cnp.PyArray_NDIM(wa) != 2:
+        return None
+    cdef Py_ssize_t n_rows = cnp.PyArray_DIM(xa, 0), k = cnp.PyArray_DIM(xa, 1)
+    cdef Py_ssize_t units = cnp.PyArray_DIM(wa, 1)
+    if (cnp.PyArray_DIM(wa, 0) != k or cnp.PyArray_DIM(dya, 0) != n_rows
+            or cnp.PyArray_DIM(dya, 1) != units or n_rows == 0 or k == 0 or units == 0
+            or n_rows * k * units > 65536
+            or n_rows > dense_block_rows(n_rows, k, units, cnp.PyArray_ITEMSIZE(xa))):
+        return None
+    if src is not None and (cnp.PyArray_NDIM(<cnp.ndarray>src) != 2
+                            or cnp.PyArray_DIM(<cnp.ndarray>src, 0) != n_rows
+                            or cnp.PyArray_DIM(<cnp.ndarray>src, 1) != units):
+        return None
+    if not (_plain_out(dx_out, typenum, 2, n_rows, k) and _plain_out(dw_out, typenum, 2, k, units)
+            and _plain_out(db_out, typenum, 1, 0, units)):
+        return None
+    inputs = [a for a in (dy, x, w, src) if a is not None]
+    for out in (dx_out, dw_out, db_out):
+        if out is not None:
+            for a in inputs:
+                if not _disjoint(<cnp.ndarray>out, <cnp.ndarray>a):
+                    return None
+    cdef cnp.npy_intp dims[2]
+    dims[0] = n_rows
+    dims[1] = units
+    dz = cnp.PyArray_EMPTY(2, dims, typenum, 0)
+    dense_dz(dy, dy if src is None else src, dz, kernel_id, rowwise, params, n_rows, 1)
+    dims[0] = n_rows
+    dims[1] = k
+    dx = cnp.PyArray_EMPTY(2, dims, typenum, 0) if dx_out is None else dx_out
+    dims[0] = k
+    dims[1] = units
+    dw = cnp.PyArray_EMPTY(2, dims, typenum, 0) if dw_out is None else dw_out
+    gemm(dz, w, dx, False, True)
+    gemm(x, dz, dw, True, False)
+    db = None
+    if use_bias:
+        db = cnp.PyArray_EMPTY(1, &dims[1], typenum, 0) if db_out is None else db_out
+        column_sums(dz, db, n_rows, 1)
+    return dx, dw, db
