@@ -381,14 +381,14 @@ def dense_backward(dy, x, W, *, y=None, z=None, activation="linear", use_bias=Tr
     block = loops.dense_block_rows(n_rows, in_features, units, compute.itemsize)
     dz = _dz(func, act, dy2, y, z, compute, units, block)
 
-    # An out array that overlaps an input still to be read (dx = x, say) gets a
-    # temporary: dW is computed from x after dx is written.
+    # An out array that overlaps an input (dx = x, say) gets a temporary: dW is
+    # computed from x after dx is written.
     inputs = [a for a in (dy, x, W, y, z) if a is not None]
-    dx, dx_copy = _gemm_into(dz, W2, False, True, dx_out, (n_rows, in_features), x.shape,
-                             compute, inputs)
-    dW, dW_copy = _gemm_into(x2, dz, True, False, dW_out, (in_features, units), W.shape,
-                             compute, inputs)
-    dx, dW = dx_copy(), dW_copy()          # into the user's arrays, now that all is read
+    dx_target = _grad_target(dx_out, (n_rows, in_features), compute, inputs)
+    dW_target = _grad_target(dW_out, (in_features, units), compute, inputs)
+    loops.dense_grads(dz, x2, W2, dx_target, dW_target, block)
+    dx = _deliver(dx_target, dx_out, x.shape)
+    dW = _deliver(dW_target, dW_out, W.shape)
     db = None
     if use_bias:
         target = db_out if (db_out is not None and db_out.dtype == compute
@@ -403,27 +403,21 @@ def dense_backward(dy, x, W, *, y=None, z=None, activation="linear", use_bias=Tr
                  for a in (dx, dW, db))
 
 
-def _gemm_into(a, b, trans_a, trans_b, user_out, shape2, shape, compute, inputs):
-    """GEMM into the user's out array when that is safe, else into a new one.
+def _grad_target(user_out, shape2, compute, inputs):
+    """The user's out array (as a matrix) when it can be written directly, else a new one."""
+    if (user_out is not None and user_out.dtype == compute and user_out.flags.c_contiguous
+            and not any(np.may_share_memory(user_out, i) for i in inputs)):
+        return user_out.reshape(shape2)
+    return np.empty(shape2, compute)
 
-    Returns (result, finish): finish() copies a temporary into the user's
-    array (called once every input has been read) and returns the result.
-    """
-    direct = (user_out is not None and user_out.dtype == compute
-              and user_out.flags.c_contiguous
-              and not any(np.may_share_memory(user_out, i) for i in inputs))
-    target = user_out.reshape(shape2) if direct else np.empty(shape2, compute)
-    _loops().gemm(a, b, target, trans_a, trans_b)
+
+def _deliver(target, user_out, shape):
+    """The gradient in its final shape, copied into the user's array if it is not there."""
     if user_out is None:
-        result = target.reshape(shape)
-        return result, lambda: result
-    if direct:
-        return user_out, lambda: user_out
-
-    def finish():
+        return target.reshape(shape)
+    if not np.shares_memory(target, user_out):
         np.copyto(user_out, target.reshape(shape), casting="unsafe")
-        return user_out
-    return target, finish
+    return user_out
 
 
 def _dz(func, act, dy2, y, z, compute, units, block):

@@ -267,27 +267,56 @@ def column_sums(const floating[:, ::1] a, floating[::1] out, Py_ssize_t block_ro
             out[i] = <floating>partial[0, i]
 
 
-def gemm(const floating[:, ::1] a, const floating[:, ::1] b, floating[:, ::1] c, bint trans_a,
-         bint trans_b):
-    """c = op(a) @ op(b), row-major, one BLAS call (BLAS may use its threads)."""
-    cdef int m = c.shape[0], n = c.shape[1]
-    cdef int k = a.shape[0] if trans_a else a.shape[1]
-    cdef int lda = a.shape[1], ldb = b.shape[1], ldc = c.shape[1]
+cdef inline void _gemm_op(const floating *a, int lda, const floating *b, int ldb,
+                          floating *c, int ldc, int m, int n, int k, bint trans_a,
+                          bint trans_b) noexcept nogil:
+    """Row-major c[m, n] = op(a) @ op(b) with leading dimensions (row strides)."""
     cdef floating one = 1.0, zero = 0.0
     # column-major: c^T = op(b)^T op(a)^T; a row-major matrix is its column-major transpose
     cdef char ta = b'T' if trans_a else b'N', tb = b'T' if trans_b else b'N'
-    if m == 0 or n == 0:
+    if floating is float:
+        sgemm(&tb, &ta, &n, &m, &k, <float *>&one, <float *>b, &ldb, <float *>a, &lda,
+              <float *>&zero, <float *>c, &ldc)
+    else:
+        dgemm(&tb, &ta, &n, &m, &k, <double *>&one, <double *>b, &ldb, <double *>a, &lda,
+              <double *>&zero, <double *>c, &ldc)
+
+
+def dense_grads(const floating[:, ::1] dz, const floating[:, ::1] x, const floating[:, ::1] w,
+                floating[:, ::1] dx, floating[:, ::1] dw, Py_ssize_t block_rows,
+                object n_threads=None):
+    """dx = dz @ w^T and dw = x^T @ dz, split into blocks fixed by the shapes.
+
+    dx by blocks of rows, dw by blocks of columns (each sums over all rows in
+    one single-threaded GEMM), all in a prange with BLAS held to one thread:
+    the same GEMM calls whatever the thread count, so the same bits.
+    """
+    cdef Py_ssize_t n_rows = x.shape[0], k = x.shape[1], n = w.shape[1]
+    cdef Py_ssize_t n_row_blocks = (n_rows + block_rows - 1) // block_rows
+    cdef Py_ssize_t col_block = max(64, (n + 3) // 4)
+    cdef Py_ssize_t n_col_blocks = (n + col_block - 1) // col_block
+    cdef Py_ssize_t blk, start, rows, cols
+    cdef int threads, previous
+    if k == 0 or n_rows == 0 or n == 0:
+        dx[:, :] = 0
+        dw[:, :] = 0
         return
-    if k == 0:
-        c[:, :] = 0
-        return
+    threads = _threads_for(n_threads, max(n_row_blocks, n_col_blocks), n_rows * k * n)
     with nogil:
-        if floating is float:
-            sgemm(&tb, &ta, &n, &m, &k, <float *>&one, <float *>&b[0, 0], &ldb,
-                  <float *>&a[0, 0], &lda, <float *>&zero, <float *>&c[0, 0], &ldc)
-        else:
-            dgemm(&tb, &ta, &n, &m, &k, <double *>&one, <double *>&b[0, 0], &ldb,
-                  <double *>&a[0, 0], &lda, <double *>&zero, <double *>&c[0, 0], &ldc)
+        for blk in prange(n_row_blocks, num_threads=threads, schedule="static"):
+            start = blk * block_rows
+            rows = min(block_rows, n_rows - start)
+            previous = _hold_blas()
+            _gemm_op(&dz[start, 0], <int>n, &w[0, 0], <int>n, &dx[start, 0], <int>k,
+                     <int>rows, <int>k, <int>n, False, True)
+            _release_blas(previous)
+        for blk in prange(n_col_blocks, num_threads=threads, schedule="static"):
+            start = blk * col_block
+            cols = min(col_block, n - start)
+            previous = _hold_blas()
+            _gemm_op(&x[0, 0], <int>k, &dz[0, start], <int>n, &dw[0, start], <int>n,
+                     <int>k, <int>cols, <int>n_rows, True, False)
+            _release_blas(previous)
 
 
 cdef inline bint _disjoint(cnp.ndarray a, cnp.ndarray b) noexcept:
@@ -434,8 +463,7 @@ def dense_backward_plain(object dy, object x, object w, object src, int kernel_i
     dims[0] = k
     dims[1] = units
     dw = cnp.PyArray_EMPTY(2, dims, typenum, 0) if dw_out is None else dw_out
-    gemm(dz, w, dx, False, True)
-    gemm(x, dz, dw, True, False)
+    dense_grads(dz, x, w, dx, dw, n_rows, 1)
     db = None
     if use_bias:
         db = cnp.PyArray_EMPTY(1, &dims[1], typenum, 0) if db_out is None else db_out
