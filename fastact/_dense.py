@@ -1,9 +1,11 @@
 """The fused dense layer: ``dense`` (forward) and ``dense_backward``.
 
-This module validates and allocates; the loops are in ``_dense_loops.pxi``
+This module validates and allocates; the loops are in ``_dense_kernels.pyx``
 (row blocks in a prange: a single-threaded GEMM into the block, then bias and
 activation while the block is in cache) and the activation math is the same
-C code as ``fastact.activations``.
+C code as ``fastact.activations``.  Small C-contiguous float32/float64
+layers named by a string take one Cython call (``dense_plain``,
+``dense_backward_plain``) that does the same operations in the same order.
 """
 
 import functools
