@@ -143,13 +143,12 @@ def dense_block_rows(Py_ssize_t n_rows, Py_ssize_t in_features, Py_ssize_t units
 
     ~256 KiB of output per block keeps the block in L2 for the epilogue, and
     at least 256 rows keeps GEMM near its peak (measured: 64-row calls lose
-    10-60 % to operand packing); at least 2 blocks when there are rows enough,
-    so 2 cores have work (4 blocks of 64 rows made 256x784x128 1.5x slower
-    than 2 of 128).
+    10-60 % to operand packing); at least 4 blocks when there are rows enough,
+    so 2-4 cores have work.
     """
     cdef Py_ssize_t rows = (256 * 1024) // max(units * itemsize, 1)
     rows = max(256, min(rows, 8192))
-    rows = min(rows, max(16, (n_rows + 1) // 2))
+    rows = min(rows, max(16, (n_rows + 3) // 4))
     return max(rows, 1)
 
 
