@@ -14,7 +14,7 @@ What this adds to a plain setuptools build:
    and, behind ``#pragma GCC target``, for AVX2 and AVX-512; the widest that
    the CPU runs is chosen at import.  The probe checks that the compiler
    supports this (GCC/Clang on x86-64); elsewhere only the baseline is built.
-   Never -march=native or -ffast-math: a wheel must run on every x86-64 CPU
+   Never native-CPU (-march) or fast-math flags: a wheel must run on every x86-64 CPU
    and keep IEEE NaN/inf semantics.  ``-ffp-contract=off`` keeps every target
    bitwise identical.
 """
