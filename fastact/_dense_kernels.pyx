@@ -31,6 +31,7 @@ from scipy.linalg.cython_blas cimport sgemm, dgemm
 
 from fastact._kernels cimport (
     fa_params, fa_omp_max_threads, fa_softmax_row_f32, fa_softmax_row_f64, _pack, _plain,
+    _plain_float_type,
     unary_kernel_f32 as fa_unary_kernel_f32, unary_kernel_f64 as fa_unary_kernel_f64,
     grad_kernel_f32 as fa_grad_kernel_f32, grad_kernel_f64 as fa_grad_kernel_f64)
 
@@ -348,11 +349,8 @@ def dense_plain(object x, object w, object bias, int kernel_id, int rowwise, tup
     ten times that, so this one checks with the NumPy C-API instead.
     """
     cdef int typenum
-    if _plain(x, cnp.NPY_FLOAT32):
-        typenum = cnp.NPY_FLOAT32
-    elif _plain(x, cnp.NPY_FLOAT64):
-        typenum = cnp.NPY_FLOAT64
-    else:
+    typenum = _plain_float_type(x)
+    if typenum < 0:
         return None
     if not _plain(w, typenum) or (bias is not None and not _plain(bias, typenum)):
         return None
@@ -420,11 +418,8 @@ def dense_backward_plain(object dy, object x, object w, object src, int kernel_i
     bits are the same.
     """
     cdef int typenum
-    if _plain(dy, cnp.NPY_FLOAT32):
-        typenum = cnp.NPY_FLOAT32
-    elif _plain(dy, cnp.NPY_FLOAT64):
-        typenum = cnp.NPY_FLOAT64
-    else:
+    typenum = _plain_float_type(dy)
+    if typenum < 0:
         return None
     if not (_plain(x, typenum) and _plain(w, typenum)
             and (src is None or _plain(src, typenum))):

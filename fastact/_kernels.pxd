@@ -48,3 +48,12 @@ cdef inline bint _plain(object a, int typenum) noexcept:
             and cnp.PyArray_TYPE(<cnp.ndarray>a) == typenum
             and cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>a)
             and cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>a))
+
+
+cdef inline int _plain_float_type(object a) noexcept:
+    """NPY_FLOAT32 or NPY_FLOAT64 when a is a plain array of that dtype, else -1."""
+    if _plain(a, cnp.NPY_FLOAT32):
+        return cnp.NPY_FLOAT32
+    if _plain(a, cnp.NPY_FLOAT64):
+        return cnp.NPY_FLOAT64
+    return -1

@@ -113,11 +113,8 @@ def unary_plain(int kernel_id, object x, object out, tuple params):
     below NOGIL_MIN_ELEMENTS the kernel runs on the array pointers directly.
     """
     cdef int typenum
-    if _plain(x, cnp.NPY_FLOAT32):
-        typenum = cnp.NPY_FLOAT32
-    elif _plain(x, cnp.NPY_FLOAT64):
-        typenum = cnp.NPY_FLOAT64
-    else:
+    typenum = _plain_float_type(x)
+    if typenum < 0:
         return None
     cdef cnp.ndarray xa = <cnp.ndarray>x, oa
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
