@@ -28,6 +28,8 @@ import re
 
 import numpy as np
 
+from ._configurable import Configurable
+
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "VarianceScaling", "GlorotUniform",
            "GlorotNormal", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform",
            "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal",
@@ -90,22 +92,11 @@ def compute_fans(shape):
     return shape[-2] * receptive, shape[-1] * receptive
 
 
-class Initializer:
+class Initializer(Configurable):
     """Base class: ``__call__(shape, dtype)`` plus Keras's config round trip."""
 
     def __call__(self, shape, dtype="float32"):
         raise NotImplementedError
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class Constant(Initializer):

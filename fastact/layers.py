@@ -33,6 +33,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ._configurable import Configurable
+
 from . import _dense, _manifest, activations, derivatives
 from . import initializers as _initializers
 from ._dense import dense, dense_backward
@@ -185,7 +187,7 @@ class _ActivationSpec:
 
 # ------------------------------------------------------------------------ base
 
-class Layer:
+class Layer(Configurable):
     """Base class: naming, dtype, building, weights, gradients and config.
 
     Parameters
@@ -377,10 +379,6 @@ class Layer:
     # ---------------------------------------------------------------- config
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -29,6 +29,8 @@ gradient is zero where the clip is active); the logit forms need no clip.
 
 import numpy as np
 
+from ._configurable import Configurable
+
 from . import activations
 
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
@@ -55,7 +57,7 @@ def _n_samples(shape):
     return n
 
 
-class Loss:
+class Loss(Configurable):
     """Base class: naming, config, target encoding and per-shape scratch arrays."""
 
     fusable_activation = None
@@ -134,13 +136,6 @@ class Loss:
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 def _one_float(shape, dtype):

@@ -24,6 +24,8 @@ import numbers
 
 import numpy as np
 
+from ._configurable import Configurable
+
 __all__ = ["Optimizer", "SGD", "Adam", "get", "serialize", "deserialize"]
 
 
@@ -46,7 +48,7 @@ def _check_float(value, cls, name, low=None, high=None, low_open=False, high_ope
     return value
 
 
-class Optimizer:
+class Optimizer(Configurable):
     """Base class: variable bookkeeping, ``iterations`` and the config round trip.
 
     Subclasses define ``_slot_names`` (one zero array per name and variable,
@@ -146,13 +148,6 @@ class Optimizer:
     def get_config(self):
         return {"name": self.name, "learning_rate": self.learning_rate}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class SGD(Optimizer):
