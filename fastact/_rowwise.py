@@ -55,23 +55,20 @@ def softmax(func, x, axis, out, log):
     return _store(_from_rows(target, moved_shape, order), result, out)
 
 
-def _output_for_vjp(func, x, y, forward, axis, log=None):
-    """The forward output, given exactly one of x and y, in the compute dtype
-    (a float16 y would be rounded before the derivative uses it); returns
-    (y, result dtype)."""
+def _vjp_inputs(func, dy, x, y, forward, axis, out, log=None):
+    """The validated inputs of a row-wise VJP: (y, dy, axes, result dtype).
+
+    y is the forward output, given as y= or computed from x= (exactly one),
+    kept in the compute dtype (a float16 y would be rounded before the
+    derivative uses it); dy must have y's shape; out is checked."""
     if (x is None) == (y is None):
         raise TypeError(f"{func}: pass exactly one of x= (the input) and y= (the output "
                         f"of {func})")
     if y is not None:
-        return _dispatch.as_compute(y, func, "y")
-    x, result = _dispatch.as_compute(x, func, "x")
-    args = (func, x, axis, None) + (() if log is None else (log,))
-    return forward(*args), result
-
-
-def softmax_vjp(func, dy, x, y, axis, out, log):
-    """dx for dy: softmax: y (dy - sum(dy y)); log_softmax: dy - softmax(x) sum(dy)."""
-    y, result = _output_for_vjp(func, x, y, softmax, axis, log)
+        y, result = _dispatch.as_compute(y, func, "y")
+    else:
+        x, result = _dispatch.as_compute(x, func, "x")
+        y = forward(*((func, x, axis, None) + (() if log is None else (log,))))
     y, _, axes = _prepare(func, y, axis, None, "y")
     dy, dy_result = _dispatch.as_compute(dy, func, "dy")
     if dy.shape != y.shape:
@@ -79,6 +76,12 @@ def softmax_vjp(func, dy, x, y, axis, out, log):
     result = np.promote_types(result, dy_result)
     if out is not None:
         _dispatch.check_out(out, y.shape, result, func)
+    return y, dy, axes, result
+
+
+def softmax_vjp(func, dy, x, y, axis, out, log):
+    """dx for dy: softmax: y (dy - sum(dy y)); log_softmax: dy - softmax(x) sum(dy)."""
+    y, dy, axes, result = _vjp_inputs(func, dy, x, y, softmax, axis, out, log)
     # Sums in float64 whatever the dtype: a row of float32 loses nothing then.
     y64 = y.astype(np.float64)
     dy64 = dy.astype(np.float64)
@@ -200,14 +203,7 @@ def sparsemax(func, x, axis, out):
 
 def sparsemax_vjp(func, dy, x, y, axis, out):
     """dx = s * (dy - mean of dy over the support s), s = (y > 0)."""
-    y, result = _output_for_vjp(func, x, y, sparsemax, axis)
-    y, _, axes = _prepare(func, y, axis, None, "y")
-    dy, dy_result = _dispatch.as_compute(dy, func, "dy")
-    if dy.shape != y.shape:
-        raise ValueError(f"{func}: dy has shape {dy.shape}, expected {y.shape}")
-    result = np.promote_types(result, dy_result)
-    if out is not None:
-        _dispatch.check_out(out, y.shape, result, func)
+    y, dy, axes, result = _vjp_inputs(func, dy, x, y, sparsemax, axis, out)
     s = (y > 0).astype(np.float64)
     dy64 = dy.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
