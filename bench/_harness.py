@@ -3,12 +3,18 @@
 calibrated calls per repeat, and the time/ratio formats of the tables."""
 
 import dataclasses
+import os
+import platform
 import gc
 import math
 import statistics
 import sys
 import time
 from typing import Callable
+
+import fastact
+import fastact._config
+import fastact._kernels
 
 @dataclasses.dataclass(frozen=True)
 class Contender:
@@ -82,4 +88,45 @@ def progress(msg):
     if sys.stderr.isatty():
         sys.stderr.write(f"\r\033[K{msg}")
         sys.stderr.flush()
+
+
+# ---------------------------------------------------------------- machine
+
+def cpu_info():
+    info = {"model": platform.processor() or "unknown", "logical_cpus": os.cpu_count()}
+    try:
+        with open("/proc/cpuinfo") as fh:
+            text = fh.read()
+    except OSError:
+        return info
+    fields = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    info["model"] = fields.get("model name", info["model"])
+    info["physical_cores_per_socket"] = fields.get("cpu cores")
+    flags = set(fields.get("flags", "").split())
+    info["simd_flags"] = " ".join(f for f in ("avx2", "fma", "avx512f") if f in flags)
+    if hasattr(os, "sched_getaffinity"):
+        info["usable_cpus"] = len(os.sched_getaffinity(0))
+    return info
+
+
+def load_average():
+    """The 1, 5 and 15-minute load averages (None where unavailable)."""
+    try:
+        return os.getloadavg()
+    except (AttributeError, OSError):
+        return None
+
+
+def fastact_config():
+    """fastact._config.config(), or the essentials from the kernels if it fails."""
+    try:
+        return fastact._config.config()
+    except Exception as exc:                 # keep benchmarking a half-updated checkout
+        k = fastact._kernels
+        return {"fastact": fastact.__version__, "openmp": k.openmp_enabled(),
+                "threads": k.max_threads(), "simd in use": k.current_isa(),
+                "compiler": "compiler unknown", "config() error": f"{type(exc).__name__}: {exc}"}
 

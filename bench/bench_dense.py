@@ -128,7 +128,8 @@ import fastact  # noqa: E402
 import fastact._config  # noqa: E402
 import fastact._kernels  # noqa: E402
 
-from _harness import Contender, fmt_ratio, fmt_time, measure, progress, _fmt_load  # noqa: E402
+from _harness import (Contender, cpu_info, fastact_config, fmt_ratio, fmt_time,  # noqa: E402
+                      load_average, measure, progress, _fmt_load)
 
 SEED = 20240607
 SQRT1_2 = math.sqrt(0.5)            # Python floats keep float32 arrays float32
@@ -586,40 +587,10 @@ def parse_shape(text):
     return tuple(int(p) for p in parts)
 
 
-def cpu_info():
-    info = {"model": platform.processor() or "unknown", "logical_cpus": os.cpu_count()}
-    cpus = _usable_cpus()
-    if cpus is not None:
-        info["usable_cpus"] = len(cpus)
-    try:
-        with open("/proc/cpuinfo") as fh:
-            text = fh.read()
-    except OSError:
-        return info
-    fields = {}
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip(), value.strip())
-    info["model"] = fields.get("model name", info["model"])
-    info["physical_cores_per_socket"] = fields.get("cpu cores")
-    flags = set(fields.get("flags", "").split())
-    info["simd_flags"] = " ".join(f for f in ("avx2", "fma", "avx512f") if f in flags)
-    return info
 
 
-def load_average():
-    try:
-        return os.getloadavg()
-    except (AttributeError, OSError):
-        return None
 
 
-def fastact_config():
-    try:
-        return fastact._config.config()
-    except Exception as exc:                 # keep benchmarking a half-updated checkout
-        return {"fastact": fastact.__version__, "threads": fastact._kernels.max_threads(),
-                "config() error": f"{type(exc).__name__}: {exc}"}
 
 
 def machine_context(libs):
