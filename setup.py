@@ -16,7 +16,8 @@ What this adds to a plain setuptools build:
    supports this (GCC/Clang on x86-64); elsewhere only the baseline is built.
    Never native-CPU (-march) or fast-math flags: a wheel must run on every x86-64 CPU
    and keep IEEE NaN/inf semantics.  ``-ffp-contract=off`` keeps every target
-   bitwise identical.
+   bitwise identical, except where a kernel uses FMA explicitly (the float32
+   forms of fa_formulas_f32.h, only in the FMA targets).
 """
 
 import os

@@ -65,9 +65,12 @@ CHECKS = {
 #             convention), for the docstrings.
 # formula     f(x) in plain text, for the docstrings.
 # derivative  f'(x) in plain text, for the docstrings.
+# f32_native  the kernel modes whose float32 loops use the float-arithmetic
+#             form of _src/fa_formulas_f32.h (twice the SIMD lanes) instead of
+#             the double form of fa_formulas.inc; the bounds above hold for both.
 Activation = namedtuple(
     "Activation",
-    "name params pack kind from_y ulp dulp droot kinks formula derivative",
+    "name params pack kind from_y ulp dulp droot kinks formula derivative f32_native",
 )
 
 _INF = math.inf
@@ -116,11 +119,11 @@ def _p(*names):
 
 def _a(name, params=(), pack=None, kind="elementwise", from_y=None,
        ulp=(0, 0), dulp=(0, 0), droot=None, kinks="none (smooth)",
-       formula="", derivative=""):
+       formula="", derivative="", f32_native=()):
     return Activation(name, tuple(params), pack, kind, from_y,
                       {"float32": ulp[0], "float64": ulp[1]},
                       {"float32": dulp[0], "float64": dulp[1]},
-                      droot, kinks, formula, derivative)
+                      droot, kinks, formula, derivative, tuple(f32_native))
 
 
 ACTIVATIONS = (
@@ -128,7 +131,7 @@ ACTIVATIONS = (
        from_y=_always, ulp=(2, 2), dulp=(3, 3),
        formula="x if x >= 0 else alpha * (exp(x / alpha) - 1)",
        derivative="1 if x >= 0 else exp(x / alpha)  (from y: 1 if y >= 0 else y / alpha + 1)"),
-    _a("elu", [Param("alpha", 1.0, "float", "nonnegative")], _p("alpha"),
+    _a("elu", [Param("alpha", 1.0, "float", "nonnegative")], _p("alpha"), f32_native=["fwd"],
        from_y=_always, ulp=(2, 2), dulp=(3, 3), kinks="x = 0: alpha",
        formula="x if x > 0 else alpha * (exp(x) - 1)",
        derivative="1 if x > 0 else alpha * exp(x)  (from y: 1 if y > 0 else y + alpha)"),
@@ -165,7 +168,7 @@ ACTIVATIONS = (
        formula="x if x >= 0 else negative_slope * x",
        derivative="1 if x > 0 else negative_slope"),
     _a("linear", from_y=_always, formula="x", derivative="1"),
-    _a("log_sigmoid", from_y=_always, ulp=(2, 2), dulp=(3, 3),
+    _a("log_sigmoid", f32_native=["fwd"], from_y=_always, ulp=(2, 2), dulp=(3, 3),
        formula="-softplus(-x) = min(x, 0) - log1p(exp(-|x|))",
        derivative="sigmoid(-x)  (from y: -expm1(y))"),
     _a("log_softmax", [Param("axis", -1, "axis", None)], kind="rowwise",
@@ -192,10 +195,10 @@ ACTIVATIONS = (
        formula=f"scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = {_SELU_ALPHA!r}, "
                f"scale = {_SELU_SCALE!r}",
        derivative="scale if x > 0 else scale * alpha * exp(x)"),
-    _a("sigmoid", from_y=_always, ulp=(2, 2), dulp=(3, 3),
+    _a("sigmoid", f32_native=["fwd"], from_y=_always, ulp=(2, 2), dulp=(3, 3),
        formula="1 / (1 + exp(-x))",
        derivative="sigmoid(x) * (1 - sigmoid(x))  (from y: y * (1 - y))"),
-    _a("silu", ulp=(2, 2), dulp=(3, 3), droot={"float32": 0.02, "float64": 0.1},
+    _a("silu", f32_native=["fwd"], ulp=(2, 2), dulp=(3, 3), droot={"float32": 0.02, "float64": 0.1},
        formula="x * sigmoid(x)",
        derivative="sigmoid(x) * (1 + x * (1 - sigmoid(x)))"),
     _a("soft_shrink", [Param("threshold", 0.5, "float", "nonnegative")], _p("threshold"),
@@ -206,7 +209,7 @@ ACTIVATIONS = (
        ulp=(3, 3), dulp=(4, 4),
        formula="exp(x - max(x)) / sum(exp(x - max(x)))",
        derivative="vector-Jacobian product: y * (dy - sum(dy * y))"),
-    _a("softplus", from_y=_always, ulp=(2, 2), dulp=(3, 3),
+    _a("softplus", f32_native=["fwd"], from_y=_always, ulp=(2, 2), dulp=(3, 3),
        formula="log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|))",
        derivative="sigmoid(x)  (from y: -expm1(-y))"),
     _a("softsign", from_y=_always, ulp=(2, 2), dulp=(3, 3),
@@ -227,7 +230,7 @@ ACTIVATIONS = (
        from_y=_always, ulp=(2, 2), dulp=(3, 3),
        formula="(x + sqrt(x^2 + b)) / 2",
        derivative="(1 + x / sqrt(x^2 + b)) / 2  (from y: y^2 / (y^2 + b/4))"),
-    _a("tanh", from_y=_always, ulp=(2, 2), dulp=(3, 3),
+    _a("tanh", f32_native=["fwd"], from_y=_always, ulp=(2, 2), dulp=(3, 3),
        formula="tanh(x)", derivative="1 - tanh(x)^2  (from y: (1 - y) * (1 + y))"),
     _a("tanh_shrink", ulp=(3, 3), dulp=(4, 4),
        formula="x - tanh(x)", derivative="tanh(x)^2"),

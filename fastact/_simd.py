@@ -4,8 +4,11 @@ The C kernels are compiled for every target in ``_kernels.compiled_isas()``
 (baseline x86-64, AVX2+FMA, AVX-512) and the widest one the CPU runs is
 installed by default.  ``FASTACT_SIMD=baseline|avx2|avx512`` forces a lower
 one (to compare targets, or to work around a CPU problem); a target the CPU
-cannot run is refused with a warning, never executed.  Every target gives
-bitwise-identical results (the build keeps -ffp-contract=off).
+cannot run is refused with a warning, never executed.  The FMA targets
+(avx2, avx512) give bitwise-identical results; the baseline too, except for
+the float32 forwards that have a float-arithmetic form (manifest
+``f32_native``: it needs FMA), where the baseline evaluates the double form.
+Every target is within the manifest's accuracy bounds.
 """
 
 import os
