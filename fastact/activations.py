@@ -209,6 +209,28 @@ def _unknown(identifier):
 def get(identifier):
     """The activation for a Keras identifier: a name, a callable, or None (linear).
 
+    Parameters
+    ----------
+    identifier : str, callable, dict or None
+        A Keras name or alias (``"relu"``, ``"swish"``), a config dict (see
+        :func:`deserialize`), any callable (returned as it is), or None for
+        :func:`linear`.
+
+    Returns
+    -------
+    callable
+        The fastact activation (or the callable given).
+
+    Raises
+    ------
+    ValueError
+        An unknown name; the message lists the valid ones.
+    TypeError
+        An identifier of another type.
+
+    Examples
+    --------
+    >>> from fastact.activations import get, linear, relu, silu
     >>> get("relu") is relu, get(None) is linear, get("swish") is silu
     (True, True, True)
     """
@@ -228,7 +250,28 @@ def get(identifier):
 
 
 def serialize(activation):
-    """The Keras name of a fastact activation (``serialize(relu) == "relu"``)."""
+    """The Keras name of a fastact activation.
+
+    Parameters
+    ----------
+    activation : callable
+        A function of this module (an alias gives its Keras name).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        ``activation`` is not a fastact activation.
+
+    Examples
+    --------
+    >>> from fastact import activations
+    >>> activations.serialize(activations.relu), activations.serialize(activations.swish)
+    ('relu', 'silu')
+    """
     for name, func in _BY_NAME.items():
         if func is activation and name in _manifest.BY_NAME:
             return name
@@ -237,7 +280,31 @@ def serialize(activation):
 
 
 def deserialize(config):
-    """The activation named by ``config`` (a name, or Keras's {"config": name} dict)."""
+    """The activation named by ``config``: the inverse of :func:`serialize`.
+
+    Parameters
+    ----------
+    config : str or dict
+        A Keras name or alias, or Keras's ``{"class_name": ..., "config": name}``
+        dict (``"config"`` wins over ``"class_name"``).
+
+    Returns
+    -------
+    callable
+
+    Raises
+    ------
+    ValueError
+        An unknown name.
+    TypeError
+        ``config`` names no activation (not a string).
+
+    Examples
+    --------
+    >>> from fastact import activations
+    >>> activations.deserialize({"class_name": "function", "config": "gelu"})
+    <function gelu at 0x...>
+    """
     if isinstance(config, dict):
         config = config.get("config", config.get("class_name"))
     if not isinstance(config, str):

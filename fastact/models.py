@@ -53,6 +53,17 @@ class History:
         ``epochs``, ``steps`` (batches per epoch), ``verbose``.
     interrupted : bool
         Whether Ctrl-C stopped the training early.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.layers import Dense
+    >>> from fastact.models import Sequential
+    >>> model = Sequential([Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> history = model.fit(np.ones((4, 2)), np.zeros(4), epochs=3, verbose=0)
+    >>> history.epoch, len(history.history["loss"]), history.interrupted
+    ([0, 1, 2], 3, False)
     """
 
     def __init__(self, model=None, params=None):
