@@ -191,7 +191,7 @@ def derivative_bound_text(act):
     if act.droot:
         text += (f"; within {act.droot['float32']} (float32) / {act.droot['float64']} "
                  f"(float64) of a root of f' the error is bounded in absolute terms "
-                 f"instead: <= bound * eps * max|f'|")
+                 f"instead: ``|err| <= bound * eps * max|f'|``")
     return text
 
 
@@ -226,14 +226,14 @@ def _example_lines(act):
             f">>> activations.{_call(act.name, params)}"] + value.split("\n")
 
 
-def activation_doc(name, summary):
+def activation_doc(name, summary, extra_params=()):
     act = _manifest.BY_NAME[name]
     shape = ("Input of any shape (at least 1-D: the axis is reduced)" if act.kind == "rowwise"
              else "Input of any shape")
     lines = [summary, "", f"``f(x) = {act.formula}``", "", "Parameters", "----------",
              "x : array_like", f"    {shape}; float32/float64 stay, float16 is "
              "computed in float32, int/bool become float64."]
-    lines += _params(act)
+    lines += _params(act) + list(extra_params)
     lines += ["out : ndarray, optional",
               "    Where to write the result (same shape as the result, result dtype, "
               "writeable; ``out=x`` computes in place).",
@@ -250,7 +250,7 @@ def activation_doc(name, summary):
               f"fastact.derivatives.{name} : The derivative, from x or from the output.",
               "", "Notes", "-----",
               f"Derivative: ``{act.derivative}``.", "",
-              f"Kinks: {act.kinks}.", "",
+              f"Kinks: ``{act.kinks}``.", "",
               f"Accuracy against a float64/mpmath reference: {bound_text(act.ulp)}.  NaN "
               f"gives NaN; +-inf give the mathematical limits; nothing overflows or warns.",
               "", counterparts_text(name), ""]
@@ -324,7 +324,7 @@ def derivative_doc(name, summary):
     lines += ["", "See Also", "--------",
               f"fastact.activations.{name} : The function itself.",
               "", "Notes", "-----",
-              f"At kinks (PyTorch's convention): {act.kinks}.", "",
+              f"At kinks (PyTorch's convention): ``{act.kinks}``.", "",
               f"Accuracy: {derivative_bound_text(act)}.", ""]
     lines += _derivative_example(act)
     return "\n".join(lines)

@@ -19,9 +19,9 @@ __all__ = [a.name for a in _manifest.ACTIVATIONS] + list(_manifest.ALIASES) + [
     "get", "serialize", "deserialize"]
 
 
-def _documented(summary):
+def _documented(summary, extra_params=()):
     def decorate(func):
-        func.__doc__ = activation_doc(func.__name__, summary)
+        func.__doc__ = activation_doc(func.__name__, summary, extra_params)
         return func
     return decorate
 
@@ -61,7 +61,7 @@ def glu(x, axis=-1, *, out=None):
     return _rowwise.glu("glu", x, axis, out)
 
 
-@_documented("Hard shrink: keeps x where |x| > threshold, else 0.")
+@_documented("Hard shrink: keeps x where ``|x| > threshold``, else 0.")
 def hard_shrink(x, threshold=0.5, *, out=None):
     return _apply("hard_shrink", x, out, threshold=threshold)
 
@@ -107,8 +107,9 @@ def mish(x, *, out=None):
 
 
 @_documented("Rectified linear unit with Keras 3's negative_slope, max_value and threshold.\n\n"
-             "``alpha=`` (Keras 2's name for negative_slope) is accepted too.  threshold is a "
-             "hard cut:\n``relu([1.9, 2, 2.1], threshold=2) == [0, 0, 2.1]``.")
+             "threshold is a hard cut: ``relu([1.9, 2, 2.1], threshold=2) == [0, 0, 2.1]``.",
+             extra_params=["alpha : float, optional",
+                           "    Keras 2's name for negative_slope (give one of the two)."])
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0, *, alpha=None, out=None):
     if alpha is not None:
         if negative_slope != 0.0:
@@ -153,7 +154,7 @@ def softplus(x, *, out=None):
     return _apply_plain("softplus", x, out)
 
 
-@_documented("Softsign, x / (1 + |x|).")
+@_documented("Softsign, ``x / (1 + |x|)``.")
 def softsign(x, *, out=None):
     return _apply_plain("softsign", x, out)
 

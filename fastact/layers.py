@@ -190,6 +190,10 @@ class _ActivationSpec:
 class Layer(Configurable):
     """Base class: naming, dtype, building, weights, gradients and config.
 
+    Subclasses implement ``build`` (weights, via ``add_weight``), ``call``,
+    ``backward`` and ``get_config``, and ``compute_output_shape`` when the
+    shape changes.
+
     Parameters
     ----------
     name : str, optional
@@ -199,10 +203,6 @@ class Layer(Configurable):
     dtype : {"float32", "float64"}, default "float32"
         Dtype of the weights and of the computation; inputs of another dtype
         are cast (Keras's autocast).
-
-    Subclasses implement ``build`` (weights, via ``add_weight``), ``call``,
-    ``backward`` and ``get_config``, and ``compute_output_shape`` when the
-    shape changes.
 
     Raises
     ------
@@ -244,7 +244,21 @@ class Layer(Configurable):
 
     # --------------------------------------------------------------- weights
     def add_weight(self, name, shape, initializer):
-        """Create weight ``name`` (an attribute) and its gradient array."""
+        """Create weight ``name`` (an attribute) and its gradient array.
+
+        Parameters
+        ----------
+        name : str
+            The attribute name (``"kernel"``, ``"bias"``...).
+        shape : tuple of int
+        initializer : initializer identifier
+            Anything ``fastact.initializers.get`` takes.
+
+        Returns
+        -------
+        ndarray
+            The new weight, C-contiguous, of the layer's dtype.
+        """
         init = _initializers.get(initializer)
         value = np.ascontiguousarray(init(tuple(shape), self.dtype), dtype=self.dtype)
         if value.shape != tuple(shape):
@@ -280,7 +294,18 @@ class Layer(Configurable):
         return [w.copy() for w in self.weights]
 
     def set_weights(self, weights):
-        """Set the weights from a list in Keras's order; shapes must match."""
+        """Set the weights from a list in Keras's order; shapes must match.
+
+        Parameters
+        ----------
+        weights : list of array_like
+            One array per weight (Dense: kernel, then bias), copied in place.
+
+        Raises
+        ------
+        ValueError
+            The layer is not built, or the number or shapes do not match.
+        """
         weights = list(weights)
         names = self._weight_names
         if not self.built:
@@ -311,7 +336,13 @@ class Layer(Configurable):
 
     # -------------------------------------------------------------- building
     def build(self, input_shape):
-        """Create the weights for inputs of ``input_shape`` (batch axis first)."""
+        """Create the weights for inputs of ``input_shape`` (batch axis first).
+
+        Parameters
+        ----------
+        input_shape : tuple of int or None
+            The batch axis may be None.
+        """
         self.input_shape = (None,) + tuple(input_shape)[1:]
         self.built = True
 
@@ -352,7 +383,18 @@ class Layer(Configurable):
         raise NotImplementedError
 
     def backward(self, dy):
-        """dL/dx for dL/dy of the last call; stores the weight gradients."""
+        """dL/dx for dL/dy of the last call; stores the weight gradients.
+
+        Parameters
+        ----------
+        dy : array_like
+            dL/dy, the shape of the last call's output.
+
+        Returns
+        -------
+        ndarray
+            dL/dx, the shape of the last call's input.
+        """
         raise NotImplementedError
 
     def _dy(self, dy):
@@ -391,7 +433,18 @@ class Layer(Configurable):
         raise TypeError(f"{self.name} has no fusable activation")
 
     def backward_from_logits(self, dz):
-        """dL/dx given dL/dlogits directly (the fused softmax/sigmoid + loss)."""
+        """dL/dx given dL/dlogits directly (the fused softmax/sigmoid + loss).
+
+        Parameters
+        ----------
+        dz : array_like
+            dL/dz for the pre-activation z of the last call.
+
+        Returns
+        -------
+        ndarray
+            dL/dx.
+        """
         raise TypeError(f"{self.name} has no fusable activation")
 
     # ---------------------------------------------------------------- config
@@ -867,18 +920,20 @@ class Softmax(Layer):
     Parameters
     ----------
     axis : int or tuple/list of ints, default -1
-
-    Call arguments
-    --------------
-    mask : array_like of bool, optional
-        Broadcastable to the input; False entries are excluded (as Keras:
-        ``-1e9`` is added to them before the softmax) and set to 0 after it,
-        so a row with every entry masked is all zeros.
+    **kwargs
+        ``name``, ``trainable``, ``dtype`` (see :class:`Layer`).
 
     Raises
     ------
     TypeError
         An axis that is not an int or a list of ints.
+
+    Notes
+    -----
+    Calling the layer takes Keras's ``mask`` argument: ``layer(x, mask=m)``,
+    ``m`` an array of bool broadcastable to x.  False entries are excluded (as
+    Keras: ``-1e9`` is added to them before the softmax) and set to 0 after
+    it, so a row with every entry masked is all zeros.
 
     Examples
     --------
@@ -951,6 +1006,8 @@ class PReLU(Layer):
         Keras options kept for config compatibility; only None.
     shared_axes : int or list of int, optional
         Axes (1 = the first after the batch axis) along which alpha is shared.
+    **kwargs
+        ``name``, ``trainable``, ``dtype`` (see :class:`Layer`).
 
     Attributes
     ----------

@@ -60,6 +60,9 @@ def _n_samples(shape):
 class Loss(Configurable):
     """Base class: naming, config, target encoding and per-shape scratch arrays.
 
+    A subclass implements ``_per_sample(y_true, y_pred, from_logits)`` and
+    ``value_and_gradient(y_true, y_pred, out)``.
+
     Parameters
     ----------
     name : str, optional
@@ -71,9 +74,6 @@ class Loss(Configurable):
     ------
     ValueError
         Another reduction.
-
-    A subclass implements ``_per_sample(y_true, y_pred, from_logits)`` and
-    ``value_and_gradient(y_true, y_pred, out)``.
 
     Examples
     --------
@@ -103,15 +103,40 @@ class Loss(Configurable):
         return float(np.mean(self.call(y_true, y_pred)))
 
     def call(self, y_true, y_pred):
-        """Per-sample losses, shape ``y_pred.shape[:-1]``."""
+        """Per-sample losses, shape ``y_pred.shape[:-1]``.
+
+        Parameters
+        ----------
+        y_true : array_like
+            Targets (integer labels for the sparse loss).
+        y_pred : array_like, shape (..., k)
+            Predictions (logits when ``from_logits``).
+
+        Returns
+        -------
+        ndarray
+        """
         y_pred = _as_float(y_pred)
         y_true = self.encode_targets(y_true, y_pred.shape, y_pred.dtype)
         return self._per_sample(y_true, y_pred, getattr(self, "from_logits", False))
 
     def per_sample(self, y_encoded, y_pred, from_logits=None):
-        """Per-sample losses for targets already encoded by :meth:`encode_targets`
-        (what ``fit`` and ``evaluate`` hold); ``from_logits=True`` reads
-        ``y_pred`` as the logits of ``fusable_activation``."""
+        """Per-sample losses for targets already encoded by :meth:`encode_targets`.
+
+        Parameters
+        ----------
+        y_encoded : ndarray
+            Targets as :meth:`encode_targets` returns them (what ``fit`` and
+            ``evaluate`` hold).
+        y_pred : ndarray
+        from_logits : bool, optional
+            True reads ``y_pred`` as the logits of ``fusable_activation``;
+            defaults to the loss's own ``from_logits``.
+
+        Returns
+        -------
+        ndarray
+        """
         if from_logits is None:
             from_logits = getattr(self, "from_logits", False)
         return self._per_sample(y_encoded, y_pred, from_logits)
@@ -125,6 +150,24 @@ class Loss(Configurable):
 
         A trailing axis of size 1 is added or dropped to match, as Keras's
         ``squeeze_or_expand_to_same_rank`` does.
+
+        Parameters
+        ----------
+        y_true : array_like
+        pred_shape : tuple of int
+        dtype : numpy.dtype
+
+        Returns
+        -------
+        ndarray
+            C-contiguous, ``pred_shape``, ``dtype``.
+
+        Raises
+        ------
+        ValueError
+            Shapes that cannot be matched.
+        TypeError
+            Non-numeric targets.
         """
         y = np.asarray(y_true)
         pred_shape = tuple(pred_shape)
@@ -139,14 +182,44 @@ class Loss(Configurable):
         return np.ascontiguousarray(y, dtype=dtype)
 
     def value_and_gradient(self, y_true, y_pred, out):
-        """Loss value; dL/dy_pred written into ``out`` (y_pred's shape and dtype)."""
+        """Loss value; dL/dy_pred written into ``out``.
+
+        Parameters
+        ----------
+        y_true : ndarray
+            Encoded targets (:meth:`encode_targets`).
+        y_pred : ndarray
+        out : ndarray
+            y_pred's shape and dtype.
+
+        Returns
+        -------
+        float
+        """
         raise NotImplementedError
 
     def value_and_logit_gradient(self, y_true, logits, probs, out):
         """Loss value of ``fusable_activation(logits)``; dL/dlogits into ``out``.
 
-        ``probs`` is that activation of the logits when the caller already has
-        it (the layer computed it), else None.
+        Parameters
+        ----------
+        y_true : ndarray
+            Encoded targets.
+        logits : ndarray
+        probs : ndarray or None
+            That activation of the logits when the caller already has it (the
+            layer computed it).
+        out : ndarray
+            The logits' shape and dtype.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        TypeError
+            The loss fuses with no activation.
         """
         raise TypeError(f"{self.name} does not fuse with an activation")
 

@@ -25,12 +25,12 @@ __all__ = ["Metric", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategorical
 class Metric:
     """A running fraction of correct predictions.
 
+    Subclasses implement ``_count(y_true, y_pred) -> (correct, total)``.
+
     Parameters
     ----------
     name : str
         The key under which ``fit`` and ``evaluate`` report it.
-
-    Subclasses implement ``_count(y_true, y_pred) -> (correct, total)``.
 
     Examples
     --------
@@ -61,7 +61,16 @@ class Metric:
         return self._correct / self._total if self._total else 0.0
 
     def update_state(self, y_true, y_pred):
-        """Add one batch; returns its number of correct predictions."""
+        """Add one batch; returns its number of correct predictions.
+
+        Parameters
+        ----------
+        y_true, y_pred : array_like
+
+        Returns
+        -------
+        int
+        """
         y_pred = np.asarray(y_pred)
         y_true = np.asarray(y_true)
         correct, total = self._count(y_true, y_pred)

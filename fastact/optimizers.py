@@ -96,8 +96,18 @@ class Optimizer(Configurable):
 
     # ------------------------------------------------------------- state
     def build(self, variables):
-        """Create zeroed state for ``variables`` (a list of float arrays) and
-        reset ``iterations``."""
+        """Create zeroed state for ``variables`` and reset ``iterations``.
+
+        Parameters
+        ----------
+        variables : list of ndarray
+            Writeable float arrays, updated in place by :meth:`apply`.
+
+        Raises
+        ------
+        TypeError, ValueError
+            A variable that is not a float array, or is read-only.
+        """
         variables = list(variables)
         for i, w in enumerate(variables):
             if not isinstance(w, np.ndarray) or w.dtype.kind != "f":
@@ -152,7 +162,12 @@ class Optimizer(Configurable):
         self._step(grads, variables)
 
     def apply_gradients(self, grads_and_vars):
-        """Keras's form: ``apply_gradients(zip(grads, variables))``."""
+        """Keras's form: ``apply_gradients(zip(grads, variables))``.
+
+        Parameters
+        ----------
+        grads_and_vars : iterable of (ndarray, ndarray)
+        """
         pairs = list(grads_and_vars)
         self.apply([g for g, _ in pairs], [w for _, w in pairs])
 
