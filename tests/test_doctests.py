@@ -1,10 +1,12 @@
-"""The examples in fastact's docstrings run, against the installed package.
+"""The examples in fastact's docstrings and documentation pages run, against
+the installed package.
 
 Every module of the package is searched, the private ones too (``dense``
 documents itself in ``fastact._dense``); a module that needs a missing
 optional dependency is skipped and says which.  The examples are the
-numpydoc ``Examples`` sections that the documentation shows, so a wrong
-output here is a wrong page there.
+numpydoc ``Examples`` sections that the documentation shows, and the
+``>>>`` blocks of the pages in ``docs/``, so a wrong output here is a wrong
+page there.
 """
 
 import doctest
@@ -12,6 +14,7 @@ import importlib
 import inspect
 import pkgutil
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +24,8 @@ import fastact
 MODULES = ["fastact"] + sorted(m.name for m in pkgutil.iter_modules(fastact.__path__,
                                                                      "fastact."))
 OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+PAGES = sorted(p.name for p in DOCS.rglob("*.rst") if ">>> " in p.read_text(encoding="utf-8"))
 
 
 def _import(name):
@@ -58,6 +63,18 @@ def test_docstring_examples_run(name):
     assert result.failed == 0, "".join(report)
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_documentation_page_examples_run(page):
+    path = DOCS / page
+    test = doctest.DocTestParser().get_doctest(path.read_text(encoding="utf-8"), {}, page,
+                                               str(path), 0)
+    runner = doctest.DocTestRunner(optionflags=OPTIONS)
+    report = []
+    with np.printoptions(legacy=False):
+        runner.run(test, out=report.append)
+    assert runner.summarize(verbose=False).failed == 0, "".join(report)
+
+
 def test_the_examples_are_found():
     """The runner above sees the generated docstrings (30 activations, 30
     derivatives), not an empty search that would pass trivially."""
@@ -65,6 +82,7 @@ def test_the_examples_are_found():
         module = importlib.import_module(module_name)
         tests = [t for t in doctest.DocTestFinder().find(module, module_name) if t.examples]
         assert len(tests) >= 30, (module_name, len(tests))
+    assert "quickstart.rst" in PAGES
 
 
 @pytest.mark.parametrize("qualname,obj", _public_objects(), ids=lambda v: v
