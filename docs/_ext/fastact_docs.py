@@ -239,7 +239,9 @@ class ShowConfigDirective(SphinxDirective):
         with contextlib.redirect_stdout(buffer):
             fastact.show_config()
         text = buffer.getvalue().rstrip()
-        return [nodes.literal_block(text, text)]
+        block = nodes.literal_block(text, text)
+        block["language"] = "text"          # not Python: no keywords to colour
+        return [block]
 
 
 def _after_docstring(script):
