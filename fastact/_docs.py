@@ -292,11 +292,12 @@ def _derivative_example(act):
             lines += [">>> dy = np.zeros_like(x)", ">>> dy[..., 0] = 1.0",
                       f">>> derivatives.{act.name}(dy, x)"]
         return lines + derivative.split("\n")
-    lines += [f">>> derivatives.{_call(act.name, params)}"] + derivative.split("\n")
-    if act.from_y is not None:
-        y_call = _call(act.name, params, f"y=activations.{_call(act.name, params)}")
-        lines += [f">>> bool(np.allclose(derivatives.{y_call}, "
-                  f"derivatives.{_call(act.name, params)}))", "True"]
+    lines += [f">>> d = derivatives.{_call(act.name, params)}", ">>> d"]
+    lines += derivative.split("\n")
+    if act.from_y is not None:           # the same from the output, nothing recomputed
+        lines += [f">>> y = activations.{_call(act.name, params)}",
+                  f">>> bool(np.allclose(derivatives.{_call(act.name, params, 'y=y')}, d))",
+                  "True"]
     return lines
 
 
