@@ -7,9 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python - <<'PY' > /dev/null || { echo "build_docs.sh: install fastact first (pip install .)" >&2; exit 1; }
-import fastact._kernels
-PY
+# from docs/, so that the source tree's fastact/ (no compiled extension) is not
+# the one imported
+(cd docs && python -c "import fastact._kernels") \
+    || { echo "build_docs.sh: install fastact first (pip install .)" >&2; exit 1; }
 requirements=$(python - <<'PY'
 import tomllib
 with open("pyproject.toml", "rb") as f:
