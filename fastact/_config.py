@@ -44,7 +44,19 @@ def _blas_control():
 
 
 def config():
-    """The configuration as a dict (what show_config prints)."""
+    """The configuration as a dict (what :func:`show_config` prints).
+
+    Returns
+    -------
+    dict of str -> str, int or bool
+
+    Examples
+    --------
+    >>> from fastact._config import config
+    >>> cfg = config()
+    >>> cfg["simd best on this cpu"] in ("baseline", "avx2", "avx512")
+    True
+    """
     info = _build_info()
     return {
         "fastact": __version__,
@@ -63,7 +75,31 @@ def config():
 
 
 def show_config():
-    """Print fastact's version, compiler, OpenMP, SIMD target, BLAS and threads."""
+    """Print fastact's version, compiler, OpenMP, SIMD target, BLAS and threads.
+
+    Everything a bug report needs, one ``key : value`` line each: the
+    versions of fastact, Python, NumPy and SciPy, the compiler and flags the
+    extension was built with, whether OpenMP is on and how many threads it
+    will use (``OMP_NUM_THREADS`` and threadpoolctl change it), the SIMD
+    targets compiled, the best one this CPU runs and the one in use
+    (``FASTACT_SIMD`` forces a lower one), and the BLAS the dense layer calls.
+
+    Returns
+    -------
+    None
+        The lines go to stdout; ``fastact._config.config()`` returns them
+        as a dict.
+
+    Examples
+    --------
+    >>> import fastact
+    >>> fastact.show_config()
+    fastact...: ...
+    python...: ...
+    ...
+    simd in use...: ...
+    ...
+    """
     import numpy
     import scipy
     cfg = config()

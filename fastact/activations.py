@@ -19,9 +19,9 @@ __all__ = [a.name for a in _manifest.ACTIVATIONS] + list(_manifest.ALIASES) + [
     "get", "serialize", "deserialize"]
 
 
-def _documented(summary):
+def _documented(summary, extra_params=()):
     def decorate(func):
-        func.__doc__ = activation_doc(func.__name__, summary)
+        func.__doc__ = activation_doc(func.__name__, summary, extra_params)
         return func
     return decorate
 
@@ -61,7 +61,7 @@ def glu(x, axis=-1, *, out=None):
     return _rowwise.glu("glu", x, axis, out)
 
 
-@_documented("Hard shrink: keeps x where |x| > threshold, else 0.")
+@_documented("Hard shrink: keeps x where ``|x| > threshold``, else 0.")
 def hard_shrink(x, threshold=0.5, *, out=None):
     return _apply("hard_shrink", x, out, threshold=threshold)
 
@@ -107,8 +107,9 @@ def mish(x, *, out=None):
 
 
 @_documented("Rectified linear unit with Keras 3's negative_slope, max_value and threshold.\n\n"
-             "``alpha=`` (Keras 2's name for negative_slope) is accepted too.  threshold is a "
-             "hard cut:\n``relu([1.9, 2, 2.1], threshold=2) == [0, 0, 2.1]``.")
+             "threshold is a hard cut: ``relu([1.9, 2, 2.1], threshold=2) == [0, 0, 2.1]``.",
+             extra_params=["alpha : float, optional",
+                           "    Keras 2's name for negative_slope (give one of the two)."])
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0, *, alpha=None, out=None):
     if alpha is not None:
         if negative_slope != 0.0:
@@ -153,7 +154,7 @@ def softplus(x, *, out=None):
     return _apply_plain("softplus", x, out)
 
 
-@_documented("Softsign, x / (1 + |x|).")
+@_documented("Softsign, ``x / (1 + |x|)``.")
 def softsign(x, *, out=None):
     return _apply_plain("softsign", x, out)
 
@@ -209,6 +210,28 @@ def _unknown(identifier):
 def get(identifier):
     """The activation for a Keras identifier: a name, a callable, or None (linear).
 
+    Parameters
+    ----------
+    identifier : str, callable, dict or None
+        A Keras name or alias (``"relu"``, ``"swish"``), a config dict (see
+        :func:`deserialize`), any callable (returned as it is), or None for
+        :func:`linear`.
+
+    Returns
+    -------
+    callable
+        The fastact activation (or the callable given).
+
+    Raises
+    ------
+    ValueError
+        An unknown name; the message lists the valid ones.
+    TypeError
+        An identifier of another type.
+
+    Examples
+    --------
+    >>> from fastact.activations import get, linear, relu, silu
     >>> get("relu") is relu, get(None) is linear, get("swish") is silu
     (True, True, True)
     """
@@ -228,7 +251,28 @@ def get(identifier):
 
 
 def serialize(activation):
-    """The Keras name of a fastact activation (``serialize(relu) == "relu"``)."""
+    """The Keras name of a fastact activation.
+
+    Parameters
+    ----------
+    activation : callable
+        A function of this module (an alias gives its Keras name).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        ``activation`` is not a fastact activation.
+
+    Examples
+    --------
+    >>> from fastact import activations
+    >>> activations.serialize(activations.relu), activations.serialize(activations.swish)
+    ('relu', 'silu')
+    """
     for name, func in _BY_NAME.items():
         if func is activation and name in _manifest.BY_NAME:
             return name
@@ -237,7 +281,31 @@ def serialize(activation):
 
 
 def deserialize(config):
-    """The activation named by ``config`` (a name, or Keras's {"config": name} dict)."""
+    """The activation named by ``config``: the inverse of :func:`serialize`.
+
+    Parameters
+    ----------
+    config : str or dict
+        A Keras name or alias, or Keras's ``{"class_name": ..., "config": name}``
+        dict (``"config"`` wins over ``"class_name"``).
+
+    Returns
+    -------
+    callable
+
+    Raises
+    ------
+    ValueError
+        An unknown name.
+    TypeError
+        ``config`` names no activation (not a string).
+
+    Examples
+    --------
+    >>> from fastact import activations
+    >>> activations.deserialize({"class_name": "function", "config": "gelu"})
+    <function gelu at 0x...>
+    """
     if isinstance(config, dict):
         config = config.get("config", config.get("class_name"))
     if not isinstance(config, str):

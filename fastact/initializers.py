@@ -22,6 +22,7 @@ at +-2, so that the result has exactly the intended variance.
 (3, 2)
 """
 
+import inspect
 import math
 import numbers
 import re
@@ -48,6 +49,21 @@ def set_random_seed(seed):
     Parameters
     ----------
     seed : int
+
+    Raises
+    ------
+    TypeError
+        ``seed`` is not an int.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact import initializers
+    >>> initializers.set_random_seed(42)
+    >>> a = initializers.glorot_uniform((3, 2))
+    >>> initializers.set_random_seed(42)
+    >>> bool(np.array_equal(a, initializers.glorot_uniform((3, 2))))
+    True
     """
     global _global_rng
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
@@ -57,7 +73,19 @@ def set_random_seed(seed):
 
 
 def global_generator():
-    """The Generator unseeded initializers and ``fit``'s shuffling draw from."""
+    """The Generator unseeded initializers and ``fit``'s shuffling draw from.
+
+    Returns
+    -------
+    numpy.random.Generator
+        Replaced (not reseeded in place) by :func:`set_random_seed`.
+
+    Examples
+    --------
+    >>> from fastact import initializers
+    >>> initializers.global_generator()
+    Generator(PCG64) at 0x...
+    """
     return _global_rng
 
 
@@ -93,14 +121,47 @@ def compute_fans(shape):
 
 
 class Initializer(Configurable):
-    """Base class: ``__call__(shape, dtype)`` plus Keras's config round trip."""
+    """Base class: ``__call__(shape, dtype)`` plus Keras's config round trip.
+
+    A subclass implements ``__call__(shape, dtype="float32")``, returning a
+    new array, and ``get_config()``, returning its constructor's keyword
+    arguments (``from_config`` and ``repr`` come from them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.initializers import Initializer
+    >>> class Eye(Initializer):
+    ...     def __call__(self, shape, dtype="float32"):
+    ...         return np.eye(*shape, dtype=dtype)
+    >>> Eye()((2, 2))
+    array([[1., 0.],
+           [0., 1.]], dtype=float32)
+    """
 
     def __call__(self, shape, dtype="float32"):
         raise NotImplementedError
 
 
 class Constant(Initializer):
-    """Every value equal to ``value``."""
+    """Every value equal to ``value``.
+
+    Parameters
+    ----------
+    value : float, default 0.0
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a real number.
+
+    Examples
+    --------
+    >>> from fastact.initializers import Constant
+    >>> Constant(0.5)((2, 2), dtype="float64")
+    array([[0.5, 0.5],
+           [0.5, 0.5]])
+    """
 
     def __init__(self, value=0.0):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -115,7 +176,14 @@ class Constant(Initializer):
 
 
 class Zeros(Constant):
-    """All zeros (Keras's default bias initializer)."""
+    """All zeros (Keras's default bias initializer).
+
+    Examples
+    --------
+    >>> from fastact.initializers import Zeros
+    >>> Zeros()((3,))
+    array([0., 0., 0.], dtype=float32)
+    """
 
     def __init__(self):
         super().__init__(0.0)
@@ -125,7 +193,14 @@ class Zeros(Constant):
 
 
 class Ones(Constant):
-    """All ones."""
+    """All ones.
+
+    Examples
+    --------
+    >>> from fastact.initializers import Ones
+    >>> Ones()((3,))
+    array([1., 1., 1.], dtype=float32)
+    """
 
     def __init__(self):
         super().__init__(1.0)
@@ -139,10 +214,34 @@ class VarianceScaling(Initializer):
 
     Parameters
     ----------
-    scale : float > 0
-    mode : {"fan_in", "fan_out", "fan_avg"}
-    distribution : {"truncated_normal", "untruncated_normal", "uniform"}
-    seed : None, int or numpy.random.Generator
+    scale : float > 0, default 1.0
+    mode : {"fan_in", "fan_out", "fan_avg"}, default "fan_in"
+        Which fan divides: ``fan_in, fan_out = shape`` for a Dense kernel.
+    distribution : {"truncated_normal", "untruncated_normal", "uniform"}, default "truncated_normal"
+        Uniform on ``[-sqrt(3 var), sqrt(3 var)]``, a normal, or Keras's
+        truncated normal (redrawn beyond 2 standard deviations, rescaled to
+        keep the variance); ``"normal"`` is accepted for the last.
+    seed : None, int or numpy.random.Generator, default None
+        None: fastact's global generator (:func:`set_random_seed`); an int:
+        the same values on every call; a Generator: drawn from.
+
+    Raises
+    ------
+    ValueError
+        ``scale`` not positive, or an unknown mode or distribution.
+    TypeError
+        A seed of another type.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.initializers import VarianceScaling
+    >>> init = VarianceScaling(scale=2.0, mode="fan_in", distribution="uniform", seed=0)
+    >>> w = init((200, 10))
+    >>> bool(np.abs(w).max() <= np.sqrt(3 * 2.0 / 200))
+    True
+    >>> bool(np.array_equal(w, init((200, 10))))       # an int seed repeats itself
+    True
     """
 
     _MODES = ("fan_in", "fan_out", "fan_avg")
@@ -253,11 +352,65 @@ _BY_NAME = {_snake(name): cls for name, cls in _CLASSES.items()}
 _BY_NAME.update({"zero": Zeros, "one": Ones, "constant": Constant})
 
 
+def _function_doc(cls, name):
+    summary = inspect.getdoc(cls).split("\n")[0]
+    seed = ("seed : None, int or numpy.random.Generator, default None\n"
+            "    As for the class." if issubclass(cls, _Preset) else
+            "seed : None\n    Ignored (the values are not random).")
+    return f"""``{cls.__name__}(seed=seed)(shape, dtype)``: {summary}
+
+Parameters
+----------
+shape : tuple of int
+dtype : str or numpy.dtype, default "float32"
+{seed}
+
+Returns
+-------
+ndarray
+    A new array of ``shape`` and ``dtype``.
+
+Examples
+--------
+>>> from fastact import initializers
+>>> w = initializers.{name}((64, 32), seed=0)
+>>> w.shape, w.dtype
+((64, 32), dtype('float32'))
+"""
+
+
+def _preset_doc(cls):
+    summary = cls.__doc__
+    return f"""{summary}
+
+Parameters
+----------
+seed : None, int or numpy.random.Generator, default None
+    None: fastact's global generator (:func:`set_random_seed`); an int: the
+    same values on every call (Keras 3's rule); a Generator: drawn from.
+
+Examples
+--------
+>>> import numpy as np
+>>> from fastact.initializers import {cls.__name__}
+>>> w = {cls.__name__}(seed=0)((64, 32))
+>>> w.shape, w.dtype
+((64, 32), dtype('float32'))
+>>> bool(np.array_equal(w, {cls.__name__}(seed=0)((64, 32))))
+True
+"""
+
+
+for _cls in (GlorotUniform, GlorotNormal, HeNormal, HeUniform, LecunNormal, LecunUniform):
+    _cls.__doc__ = _preset_doc(_cls)
+del _cls
+
+
 def _function(cls):
     def make(shape, dtype="float32", seed=None):
         return (cls(seed=seed) if issubclass(cls, _Preset) else cls())(shape, dtype)
     make.__name__ = _snake(cls.__name__)
-    make.__doc__ = f"``{cls.__name__}(seed=seed)(shape, dtype)``: {cls.__doc__}"
+    make.__doc__ = _function_doc(cls, make.__name__)
     return make
 
 
@@ -280,6 +433,26 @@ def get(identifier):
         A name (``"glorot_uniform"`` or ``"GlorotUniform"``), a config dict
         from :func:`serialize`, an Initializer, or any callable
         ``f(shape, dtype)`` (used as it is).
+
+    Returns
+    -------
+    Initializer or callable
+        A new instance with Keras's defaults for a name.
+
+    Raises
+    ------
+    ValueError
+        An unknown name (the message lists the valid ones).
+    TypeError
+        An identifier of another type.
+
+    Examples
+    --------
+    >>> from fastact import initializers
+    >>> initializers.get("he_normal")
+    HeNormal(seed=None)
+    >>> initializers.get("Constant")
+    Constant(value=0.0)
     """
     if isinstance(identifier, Initializer):
         return identifier
@@ -298,7 +471,24 @@ def get(identifier):
 
 
 def serialize(initializer):
-    """Keras's config dict of an Initializer (a foreign callable is returned as is)."""
+    """Keras's config dict of an Initializer (a foreign callable is returned as is).
+
+    Parameters
+    ----------
+    initializer : Initializer or callable
+
+    Returns
+    -------
+    dict or callable
+        ``{"module", "class_name", "config", "registered_name"}`` as Keras 3
+        writes it.
+
+    Examples
+    --------
+    >>> from fastact import initializers
+    >>> initializers.serialize(initializers.Constant(2.0))["config"]
+    {'value': 2.0}
+    """
     if not isinstance(initializer, Initializer):
         return initializer
     return {"module": "fastact.initializers", "class_name": type(initializer).__name__,
@@ -306,7 +496,31 @@ def serialize(initializer):
 
 
 def deserialize(config):
-    """The Initializer described by a :func:`serialize` dict."""
+    """The Initializer described by a :func:`serialize` dict.
+
+    Parameters
+    ----------
+    config : dict
+        With ``"class_name"`` (a class or function name) and optionally
+        ``"config"`` (the constructor's keyword arguments).
+
+    Returns
+    -------
+    Initializer
+
+    Raises
+    ------
+    TypeError
+        ``config`` is not such a dict.
+    ValueError
+        An unknown class name.
+
+    Examples
+    --------
+    >>> from fastact import initializers
+    >>> initializers.deserialize({"class_name": "HeUniform", "config": {"seed": 3}})
+    HeUniform(seed=3)
+    """
     if not isinstance(config, dict) or "class_name" not in config:
         raise TypeError(f"deserialize: expected a dict with 'class_name', got {config!r}")
     cls = _CLASSES.get(config["class_name"]) or _BY_NAME.get(config["class_name"])

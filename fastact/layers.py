@@ -190,6 +190,10 @@ class _ActivationSpec:
 class Layer(Configurable):
     """Base class: naming, dtype, building, weights, gradients and config.
 
+    Subclasses implement ``build`` (weights, via ``add_weight``), ``call``,
+    ``backward`` and ``get_config``, and ``compute_output_shape`` when the
+    shape changes.
+
     Parameters
     ----------
     name : str, optional
@@ -200,9 +204,23 @@ class Layer(Configurable):
         Dtype of the weights and of the computation; inputs of another dtype
         are cast (Keras's autocast).
 
-    Subclasses implement ``build`` (weights, via ``add_weight``), ``call``,
-    ``backward`` and ``get_config``, and ``compute_output_shape`` when the
-    shape changes.
+    Raises
+    ------
+    TypeError
+        A name that is not a string, a non-bool ``trainable``, or a dtype
+        other than float32/float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.layers import Layer
+    >>> class Double(Layer):
+    ...     def call(self, x, training=False):
+    ...         return 2 * x
+    ...     def backward(self, dy):
+    ...         return 2 * dy
+    >>> Double()(np.array([[1.0, -1.0]]))            # inputs are cast to float32
+    array([[ 2., -2.]], dtype=float32)
     """
 
     def __init__(self, name=None, trainable=True, dtype=None):
@@ -226,7 +244,21 @@ class Layer(Configurable):
 
     # --------------------------------------------------------------- weights
     def add_weight(self, name, shape, initializer):
-        """Create weight ``name`` (an attribute) and its gradient array."""
+        """Create weight ``name`` (an attribute) and its gradient array.
+
+        Parameters
+        ----------
+        name : str
+            The attribute name (``"kernel"``, ``"bias"``...).
+        shape : tuple of int
+        initializer : initializer identifier
+            Anything ``fastact.initializers.get`` takes.
+
+        Returns
+        -------
+        ndarray
+            The new weight, C-contiguous, of the layer's dtype.
+        """
         init = _initializers.get(initializer)
         value = np.ascontiguousarray(init(tuple(shape), self.dtype), dtype=self.dtype)
         if value.shape != tuple(shape):
@@ -262,7 +294,18 @@ class Layer(Configurable):
         return [w.copy() for w in self.weights]
 
     def set_weights(self, weights):
-        """Set the weights from a list in Keras's order; shapes must match."""
+        """Set the weights from a list in Keras's order; shapes must match.
+
+        Parameters
+        ----------
+        weights : list of array_like
+            One array per weight (Dense: kernel, then bias), copied in place.
+
+        Raises
+        ------
+        ValueError
+            The layer is not built, or the number or shapes do not match.
+        """
         weights = list(weights)
         names = self._weight_names
         if not self.built:
@@ -293,7 +336,13 @@ class Layer(Configurable):
 
     # -------------------------------------------------------------- building
     def build(self, input_shape):
-        """Create the weights for inputs of ``input_shape`` (batch axis first)."""
+        """Create the weights for inputs of ``input_shape`` (batch axis first).
+
+        Parameters
+        ----------
+        input_shape : tuple of int or None
+            The batch axis may be None.
+        """
         self.input_shape = (None,) + tuple(input_shape)[1:]
         self.built = True
 
@@ -334,7 +383,18 @@ class Layer(Configurable):
         raise NotImplementedError
 
     def backward(self, dy):
-        """dL/dx for dL/dy of the last call; stores the weight gradients."""
+        """dL/dx for dL/dy of the last call; stores the weight gradients.
+
+        Parameters
+        ----------
+        dy : array_like
+            dL/dy, the shape of the last call's output.
+
+        Returns
+        -------
+        ndarray
+            dL/dx, the shape of the last call's input.
+        """
         raise NotImplementedError
 
     def _dy(self, dy):
@@ -373,7 +433,18 @@ class Layer(Configurable):
         raise TypeError(f"{self.name} has no fusable activation")
 
     def backward_from_logits(self, dz):
-        """dL/dx given dL/dlogits directly (the fused softmax/sigmoid + loss)."""
+        """dL/dx given dL/dlogits directly (the fused softmax/sigmoid + loss).
+
+        Parameters
+        ----------
+        dz : array_like
+            dL/dz for the pre-activation z of the last call.
+
+        Returns
+        -------
+        ndarray
+            dL/dx.
+        """
         raise TypeError(f"{self.name} has no fusable activation")
 
     # ---------------------------------------------------------------- config
@@ -394,6 +465,17 @@ class InputLayer:
     batch_size : int, optional
     dtype : str, optional
     name : str, optional
+
+    Raises
+    ------
+    ValueError
+        A shape that is not a tuple of positive ints.
+
+    Examples
+    --------
+    >>> from fastact.layers import InputLayer
+    >>> InputLayer((28, 28)).shape
+    (None, 28, 28)
     """
 
     def __init__(self, shape, batch_size=None, dtype=None, name=None):
@@ -411,7 +493,28 @@ class InputLayer:
 
 
 def Input(shape, batch_size=None, dtype=None, name=None):
-    """Keras's ``Input(shape)``: put first in a Sequential to build it at once."""
+    """Keras's ``Input(shape)``: put first in a Sequential to build it at once.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Shape of one sample (without the batch axis).
+    batch_size : int, optional
+    dtype : str, optional
+    name : str, optional
+
+    Returns
+    -------
+    InputLayer
+
+    Examples
+    --------
+    >>> from fastact.layers import Dense, Input
+    >>> from fastact.models import Sequential
+    >>> model = Sequential([Input((4,)), Dense(2)])
+    >>> model.built, model.count_params()
+    (True, 10)
+    """
     return InputLayer(shape, batch_size=batch_size, dtype=dtype, name=name)
 
 
@@ -447,6 +550,29 @@ class Dense(Layer):
     ----------
     kernel : ndarray, shape (input features, units)
     bias : ndarray, shape (units,)
+
+    Raises
+    ------
+    ValueError
+        ``units`` not a positive int, activation ``"glu"`` (it halves the
+        units axis: use ``Activation("glu")`` after a wider Dense), or an
+        unknown activation name.
+    NotImplementedError
+        A regularizer or constraint other than None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.layers import Dense
+    >>> layer = Dense(3, activation="relu", kernel_initializer="ones")
+    >>> layer(np.array([[1.0, 2.0]]))
+    array([[3., 3., 3.]], dtype=float32)
+    >>> layer.backward(np.ones((1, 3)))                  # dL/dx
+    array([[3., 3.]], dtype=float32)
+    >>> kernel_grad, bias_grad = layer.gradients
+    >>> kernel_grad
+    array([[1., 1., 1.],
+           [2., 2., 2.]], dtype=float32)
     """
 
     def __init__(self, units, activation=None, use_bias=True,
@@ -622,6 +748,20 @@ class Activation(_ActivationLayer):
     activation : str or callable
         A Keras name, a fastact activation, a ``functools.partial`` of one,
         or any callable (forward only).
+    **kwargs
+        ``name``, ``trainable``, ``dtype`` (see :class:`Layer`).
+
+    Raises
+    ------
+    ValueError, TypeError
+        An unknown activation name, or wrong parameters in a partial.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.layers import Activation
+    >>> Activation("gelu")(np.array([[-1.0, 0.0, 1.0]]))
+    array([[-0.15865526,  0.        ,  0.8413448 ]], dtype=float32)
     """
 
     def __init__(self, activation, **kwargs):
@@ -657,6 +797,20 @@ class ReLU(_ActivationLayer):
     max_value : float >= 0 or None, default None
     negative_slope : float >= 0, default 0.0
     threshold : float >= 0, default 0.0
+    **kwargs
+        ``name``, ``trainable``, ``dtype`` (see :class:`Layer`).
+
+    Raises
+    ------
+    ValueError
+        A negative (or None where not allowed) parameter, as Keras.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.layers import ReLU
+    >>> ReLU(max_value=1.0)(np.array([[-1.0, 0.5, 3.0]]))
+    array([[0. , 0.5, 1. ]], dtype=float32)
     """
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
@@ -690,6 +844,20 @@ class LeakyReLU(_ActivationLayer):
     ----------
     negative_slope : float >= 0, default 0.3
         (Keras 2's ``alpha=`` is accepted with a DeprecationWarning.)
+    **kwargs
+        ``name``, ``trainable``, ``dtype`` (see :class:`Layer`).
+
+    Raises
+    ------
+    ValueError
+        A negative or None slope.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.layers import LeakyReLU
+    >>> LeakyReLU()(np.array([[-1.0, 2.0]]))
+    array([[-0.3,  2. ]], dtype=float32)
     """
 
     def __init__(self, negative_slope=0.3, **kwargs):
@@ -719,6 +887,20 @@ class ELU(_ActivationLayer):
     ----------
     alpha : float >= 0, default 1.0
         (fastact's elu is defined for alpha >= 0.)
+    **kwargs
+        ``name``, ``trainable``, ``dtype`` (see :class:`Layer`).
+
+    Raises
+    ------
+    ValueError
+        A negative alpha.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.layers import ELU
+    >>> ELU()(np.array([[-1.0, 2.0]]))
+    array([[-0.63212055,  2.        ]], dtype=float32)
     """
 
     def __init__(self, alpha=1.0, **kwargs):
@@ -738,13 +920,27 @@ class Softmax(Layer):
     Parameters
     ----------
     axis : int or tuple/list of ints, default -1
+    **kwargs
+        ``name``, ``trainable``, ``dtype`` (see :class:`Layer`).
 
-    Call arguments
-    --------------
-    mask : array_like of bool, optional
-        Broadcastable to the input; False entries are excluded (as Keras:
-        ``-1e9`` is added to them before the softmax) and set to 0 after it,
-        so a row with every entry masked is all zeros.
+    Raises
+    ------
+    TypeError
+        An axis that is not an int or a list of ints.
+
+    Notes
+    -----
+    Calling the layer takes Keras's ``mask`` argument: ``layer(x, mask=m)``,
+    ``m`` an array of bool broadcastable to x.  False entries are excluded (as
+    Keras: ``-1e9`` is added to them before the softmax) and set to 0 after
+    it, so a row with every entry masked is all zeros.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.layers import Softmax
+    >>> Softmax()(np.array([[1.0, 1.0, 5.0]]), mask=np.array([[True, True, False]]))
+    array([[0.5, 0.5, 0. ]], dtype=float32)
     """
 
     def __init__(self, axis=-1, **kwargs):
@@ -810,14 +1006,34 @@ class PReLU(Layer):
         Keras options kept for config compatibility; only None.
     shared_axes : int or list of int, optional
         Axes (1 = the first after the batch axis) along which alpha is shared.
+    **kwargs
+        ``name``, ``trainable``, ``dtype`` (see :class:`Layer`).
 
     Attributes
     ----------
     alpha : ndarray, the input's shape without the batch axis, 1 along shared axes.
 
+    Raises
+    ------
+    ValueError
+        Invalid shared axes, or inputs of rank < 2 (at build).
+    NotImplementedError
+        A regularizer or constraint other than None.
+
     Notes
     -----
     At x = 0 the derivative takes alpha (as PyTorch's prelu does).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.initializers import Constant
+    >>> from fastact.layers import PReLU
+    >>> layer = PReLU(alpha_initializer=Constant(0.25))
+    >>> layer(np.array([[-2.0, 2.0]]))
+    array([[-0.5,  2. ]], dtype=float32)
+    >>> layer.alpha
+    array([0.25, 0.25], dtype=float32)
     """
 
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None,
@@ -910,13 +1126,51 @@ _CLASSES = {c.__name__: c for c in (Dense, Activation, ReLU, LeakyReLU, PReLU, E
 
 
 def serialize(layer):
-    """Keras's ``{"class_name", "config"}`` dict of a layer."""
+    """Keras's ``{"class_name", "config"}`` dict of a layer.
+
+    Parameters
+    ----------
+    layer : Layer
+
+    Returns
+    -------
+    dict
+        ``{"module", "class_name", "config", "registered_name"}``; the
+        weights are not part of it.
+
+    Examples
+    --------
+    >>> from fastact.layers import Dense, serialize
+    >>> config = serialize(Dense(2, activation="tanh"))
+    >>> config["class_name"], config["config"]["units"], config["config"]["activation"]
+    ('Dense', 2, 'tanh')
+    """
     return {"module": "fastact.layers", "class_name": type(layer).__name__,
             "config": layer.get_config(), "registered_name": None}
 
 
 def deserialize(config):
-    """The layer described by a :func:`serialize` dict."""
+    """The layer described by a :func:`serialize` dict (unbuilt, new weights).
+
+    Parameters
+    ----------
+    config : dict
+
+    Returns
+    -------
+    Layer
+
+    Raises
+    ------
+    ValueError
+        An unknown class name.
+
+    Examples
+    --------
+    >>> from fastact.layers import Dense, deserialize, serialize
+    >>> deserialize(serialize(Dense(2, name="out")))
+    <Dense name=out, built=False>
+    """
     cls = _CLASSES.get(config.get("class_name"))
     if cls is None:
         raise ValueError(f"unknown layer class {config.get('class_name')!r}; known: "
@@ -925,7 +1179,27 @@ def deserialize(config):
 
 
 def get(identifier):
-    """A layer from a Layer or a config dict."""
+    """A layer from a Layer (returned as it is) or a config dict.
+
+    Parameters
+    ----------
+    identifier : Layer or dict
+
+    Returns
+    -------
+    Layer
+
+    Raises
+    ------
+    TypeError
+        Anything else.
+
+    Examples
+    --------
+    >>> from fastact.layers import ELU, get
+    >>> get({"class_name": "ELU", "config": {"alpha": 0.5, "name": "elu_out"}})
+    <ELU name=elu_out, built=False>
+    """
     if isinstance(identifier, Layer):
         return identifier
     if isinstance(identifier, dict):

@@ -58,7 +58,33 @@ def _n_samples(shape):
 
 
 class Loss(Configurable):
-    """Base class: naming, config, target encoding and per-shape scratch arrays."""
+    """Base class: naming, config, target encoding and per-shape scratch arrays.
+
+    A subclass implements ``_per_sample(y_true, y_pred, from_logits)`` and
+    ``value_and_gradient(y_true, y_pred, out)``.
+
+    Parameters
+    ----------
+    name : str, optional
+        Defaults to the Keras function name (``"mean_squared_error"``...).
+    reduction : str, default "sum_over_batch_size"
+        The only reduction supported (Keras's default).
+
+    Raises
+    ------
+    ValueError
+        Another reduction.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.losses import Loss
+    >>> class Quartic(Loss):
+    ...     def _per_sample(self, y_true, y_pred, from_logits=False):
+    ...         return np.mean((y_pred - y_true) ** 4, axis=-1)
+    >>> Quartic()(np.array([[0.0, 0.0]]), np.array([[1.0, 2.0]]))
+    8.5
+    """
 
     fusable_activation = None
     _defaults_name = "loss"
@@ -77,15 +103,40 @@ class Loss(Configurable):
         return float(np.mean(self.call(y_true, y_pred)))
 
     def call(self, y_true, y_pred):
-        """Per-sample losses, shape ``y_pred.shape[:-1]``."""
+        """Per-sample losses, shape ``y_pred.shape[:-1]``.
+
+        Parameters
+        ----------
+        y_true : array_like
+            Targets (integer labels for the sparse loss).
+        y_pred : array_like, shape (..., k)
+            Predictions (logits when ``from_logits``).
+
+        Returns
+        -------
+        ndarray
+        """
         y_pred = _as_float(y_pred)
         y_true = self.encode_targets(y_true, y_pred.shape, y_pred.dtype)
         return self._per_sample(y_true, y_pred, getattr(self, "from_logits", False))
 
     def per_sample(self, y_encoded, y_pred, from_logits=None):
-        """Per-sample losses for targets already encoded by :meth:`encode_targets`
-        (what ``fit`` and ``evaluate`` hold); ``from_logits=True`` reads
-        ``y_pred`` as the logits of ``fusable_activation``."""
+        """Per-sample losses for targets already encoded by :meth:`encode_targets`.
+
+        Parameters
+        ----------
+        y_encoded : ndarray
+            Targets as :meth:`encode_targets` returns them (what ``fit`` and
+            ``evaluate`` hold).
+        y_pred : ndarray
+        from_logits : bool, optional
+            True reads ``y_pred`` as the logits of ``fusable_activation``;
+            defaults to the loss's own ``from_logits``.
+
+        Returns
+        -------
+        ndarray
+        """
         if from_logits is None:
             from_logits = getattr(self, "from_logits", False)
         return self._per_sample(y_encoded, y_pred, from_logits)
@@ -99,6 +150,24 @@ class Loss(Configurable):
 
         A trailing axis of size 1 is added or dropped to match, as Keras's
         ``squeeze_or_expand_to_same_rank`` does.
+
+        Parameters
+        ----------
+        y_true : array_like
+        pred_shape : tuple of int
+        dtype : numpy.dtype
+
+        Returns
+        -------
+        ndarray
+            C-contiguous, ``pred_shape``, ``dtype``.
+
+        Raises
+        ------
+        ValueError
+            Shapes that cannot be matched.
+        TypeError
+            Non-numeric targets.
         """
         y = np.asarray(y_true)
         pred_shape = tuple(pred_shape)
@@ -113,14 +182,44 @@ class Loss(Configurable):
         return np.ascontiguousarray(y, dtype=dtype)
 
     def value_and_gradient(self, y_true, y_pred, out):
-        """Loss value; dL/dy_pred written into ``out`` (y_pred's shape and dtype)."""
+        """Loss value; dL/dy_pred written into ``out``.
+
+        Parameters
+        ----------
+        y_true : ndarray
+            Encoded targets (:meth:`encode_targets`).
+        y_pred : ndarray
+        out : ndarray
+            y_pred's shape and dtype.
+
+        Returns
+        -------
+        float
+        """
         raise NotImplementedError
 
     def value_and_logit_gradient(self, y_true, logits, probs, out):
         """Loss value of ``fusable_activation(logits)``; dL/dlogits into ``out``.
 
-        ``probs`` is that activation of the logits when the caller already has
-        it (the layer computed it), else None.
+        Parameters
+        ----------
+        y_true : ndarray
+            Encoded targets.
+        logits : ndarray
+        probs : ndarray or None
+            That activation of the logits when the caller already has it (the
+            layer computed it).
+        out : ndarray
+            The logits' shape and dtype.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        TypeError
+            The loss fuses with no activation.
         """
         raise TypeError(f"{self.name} does not fuse with an activation")
 
@@ -147,7 +246,24 @@ def _two_floats(shape, dtype):
 
 
 class MeanSquaredError(Loss):
-    """``mean((y_pred - y_true)**2)`` over the last axis, then over samples."""
+    """``mean((y_pred - y_true)**2)`` over the last axis, then over samples.
+
+    Parameters
+    ----------
+    name : str, default "mean_squared_error"
+    reduction : str, default "sum_over_batch_size"
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.losses import MeanSquaredError
+    >>> y_true, y_pred = np.array([[0.0, 1.0]]), np.array([[0.5, 1.0]])
+    >>> MeanSquaredError()(y_true, y_pred)
+    0.125
+    >>> grad = np.empty_like(y_pred)
+    >>> MeanSquaredError().value_and_gradient(y_true, y_pred, grad), grad
+    (0.125, array([[0.5, 0. ]]))
+    """
 
     _defaults_name = "mean_squared_error"
 
@@ -168,6 +284,18 @@ class MeanAbsoluteError(Loss):
 
     Its gradient takes ``sign(0) = 0`` where a prediction is exact (as
     TensorFlow's and PyTorch's ``abs`` do).
+
+    Parameters
+    ----------
+    name : str, default "mean_absolute_error"
+    reduction : str, default "sum_over_batch_size"
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.losses import MeanAbsoluteError
+    >>> MeanAbsoluteError()(np.array([[0.0, 1.0]]), np.array([[0.5, 1.0]]))
+    0.25
     """
 
     _defaults_name = "mean_absolute_error"
@@ -228,6 +356,22 @@ class BinaryCrossentropy(_CrossentropyBase):
     from_logits : bool, default False
         Whether ``y_pred`` is logits (then ``p = sigmoid(y_pred)``, computed
         stably as ``softplus(z) - y z``).
+    name : str, default "binary_crossentropy"
+    reduction : str, default "sum_over_batch_size"
+
+    Raises
+    ------
+    TypeError
+        ``from_logits`` is not a bool.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.losses import BinaryCrossentropy
+    >>> BinaryCrossentropy()(np.array([[1.0], [0.0]]), np.array([[0.9], [0.2]]))
+    0.164252033486018
+    >>> BinaryCrossentropy(from_logits=True)(np.array([[1.0]]), np.array([[1000.0]]))
+    0.0
     """
 
     _defaults_name = "binary_crossentropy"
@@ -300,6 +444,23 @@ class CategoricalCrossentropy(_CrossentropyBase):
     ----------
     from_logits : bool, default False
         Whether ``y_pred`` is logits (then ``log p = log_softmax(y_pred)``).
+    name : str, default "categorical_crossentropy"
+    reduction : str, default "sum_over_batch_size"
+
+    Raises
+    ------
+    TypeError
+        ``from_logits`` is not a bool.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.losses import CategoricalCrossentropy
+    >>> CategoricalCrossentropy()(np.array([[0.0, 1.0]]), np.array([[0.2, 0.8]]))
+    0.2231435513142097
+    >>> CategoricalCrossentropy(from_logits=True)(np.array([[0.0, 1.0]]),
+    ...                                           np.array([[0.0, 2000.0]]))
+    0.0
     """
 
     _defaults_name = "categorical_crossentropy"
@@ -360,6 +521,19 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     Targets are labels of shape ``(N,)`` or ``(N, 1)``; :meth:`encode_targets`
     one-hot encodes them (``fit`` does it once, before the first epoch), so
     the training forms are the categorical ones.
+
+    Parameters
+    ----------
+    from_logits : bool, default False
+    name : str, default "sparse_categorical_crossentropy"
+    reduction : str, default "sum_over_batch_size"
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.losses import SparseCategoricalCrossentropy
+    >>> SparseCategoricalCrossentropy()(np.array([1]), np.array([[0.2, 0.8]]))
+    0.2231435513142097
     """
 
     _defaults_name = "sparse_categorical_crossentropy"
@@ -389,27 +563,118 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
 
 def mean_squared_error(y_true, y_pred):
-    """Per-sample mean squared error (Keras's function form)."""
+    """Per-sample mean squared error (Keras's function form; alias ``mse``).
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like, shape (..., k)
+
+    Returns
+    -------
+    ndarray, shape (...)
+        ``mean((y_pred - y_true)**2)`` over the last axis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.losses import mse
+    >>> mse(np.array([[0.0, 1.0], [1.0, 1.0]]), np.array([[0.5, 1.0], [1.0, 0.0]]))
+    array([0.125, 0.5  ])
+    """
     return MeanSquaredError().call(y_true, y_pred)
 
 
 def mean_absolute_error(y_true, y_pred):
-    """Per-sample mean absolute error."""
+    """Per-sample mean absolute error (alias ``mae``).
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like, shape (..., k)
+
+    Returns
+    -------
+    ndarray, shape (...)
+        ``mean(|y_pred - y_true|)`` over the last axis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.losses import mae
+    >>> mae(np.array([[0.0, 1.0]]), np.array([[0.5, 0.0]]))
+    array([0.75])
+    """
     return MeanAbsoluteError().call(y_true, y_pred)
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False):
-    """Per-sample binary cross-entropy."""
+    """Per-sample binary cross-entropy.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like, shape (..., k)
+    from_logits : bool, default False
+
+    Returns
+    -------
+    ndarray, shape (...)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.losses import binary_crossentropy
+    >>> binary_crossentropy(np.array([[1.0]]), np.array([[0.5]]))
+    array([0.69314718])
+    """
     return BinaryCrossentropy(from_logits).call(y_true, y_pred)
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False):
-    """Per-sample categorical cross-entropy."""
+    """Per-sample categorical cross-entropy.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like, shape (..., classes)
+    from_logits : bool, default False
+
+    Returns
+    -------
+    ndarray, shape (...)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.losses import categorical_crossentropy
+    >>> categorical_crossentropy(np.array([[0.0, 1.0]]), np.array([[0.5, 0.5]]))
+    array([0.69314718])
+    """
     return CategoricalCrossentropy(from_logits).call(y_true, y_pred)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
-    """Per-sample categorical cross-entropy with integer labels."""
+    """Per-sample categorical cross-entropy with integer labels.
+
+    Parameters
+    ----------
+    y_true : array_like of int, shape (...) or (..., 1)
+    y_pred : array_like, shape (..., classes)
+    from_logits : bool, default False
+
+    Returns
+    -------
+    ndarray, shape (...)
+
+    Raises
+    ------
+    ValueError
+        Labels out of ``[0, classes)``, non-integral, or of the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.losses import sparse_categorical_crossentropy
+    >>> sparse_categorical_crossentropy(np.array([0]), np.array([[0.5, 0.5]]))
+    array([0.69314718])
+    """
     return SparseCategoricalCrossentropy(from_logits).call(y_true, y_pred)
 
 
@@ -432,8 +697,35 @@ _FUNCTIONS = {mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbs
 
 
 def get(identifier):
-    """A Loss for ``identifier``: a Loss, a name or class name (``"mse"``,
-    ``"BinaryCrossentropy"``), one of this module's functions, or a config dict."""
+    """A Loss for ``identifier``.
+
+    Parameters
+    ----------
+    identifier : str, dict, Loss or function
+        A Loss (returned as it is), a name or class name (``"mse"``,
+        ``"BinaryCrossentropy"``), one of this module's functions, or a
+        config dict from :func:`serialize`.
+
+    Returns
+    -------
+    Loss
+
+    Raises
+    ------
+    ValueError
+        An unknown name.
+    TypeError
+        Any other callable: fastact trains only with losses whose gradient it
+        knows.
+
+    Examples
+    --------
+    >>> from fastact import losses
+    >>> losses.get("mse")
+    MeanSquaredError(name='mean_squared_error', reduction='sum_over_batch_size')
+    >>> losses.get(losses.binary_crossentropy).from_logits
+    False
+    """
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, str):
@@ -456,11 +748,50 @@ def get(identifier):
 
 
 def serialize(loss):
+    """Keras's config dict of a loss.
+
+    Parameters
+    ----------
+    loss : Loss
+
+    Returns
+    -------
+    dict
+        ``{"module", "class_name", "config", "registered_name"}``.
+
+    Examples
+    --------
+    >>> from fastact import losses
+    >>> losses.serialize(losses.BinaryCrossentropy(from_logits=True))["config"]
+    {'name': 'binary_crossentropy', 'reduction': 'sum_over_batch_size', 'from_logits': True}
+    """
     return {"module": "fastact.losses", "class_name": type(loss).__name__,
             "config": loss.get_config(), "registered_name": None}
 
 
 def deserialize(config):
+    """The loss a :func:`serialize` dict describes.
+
+    Parameters
+    ----------
+    config : dict
+        ``"class_name"`` and optionally ``"config"``.
+
+    Returns
+    -------
+    Loss
+
+    Raises
+    ------
+    ValueError
+        An unknown class name.
+
+    Examples
+    --------
+    >>> from fastact import losses
+    >>> losses.deserialize({"class_name": "MeanAbsoluteError"})
+    MeanAbsoluteError(name='mean_absolute_error', reduction='sum_over_batch_size')
+    """
     cls = _CLASSES.get(config.get("class_name"))
     if cls is None:
         raise ValueError(f"unknown loss class {config.get('class_name')!r}")

@@ -23,7 +23,29 @@ __all__ = ["Metric", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategorical
 
 
 class Metric:
-    """A running fraction of correct predictions."""
+    """A running fraction of correct predictions.
+
+    Subclasses implement ``_count(y_true, y_pred) -> (correct, total)``.
+
+    Parameters
+    ----------
+    name : str
+        The key under which ``fit`` and ``evaluate`` report it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.metrics import Metric
+    >>> class ExactMatch(Metric):
+    ...     def _count(self, y_true, y_pred):
+    ...         hits = np.all(y_true == y_pred, axis=-1)
+    ...         return int(hits.sum()), hits.size
+    >>> m = ExactMatch("exact_match")
+    >>> m.update_state(np.array([[1, 2], [3, 4]]), np.array([[1, 2], [3, 5]]))
+    1
+    >>> m.result()
+    0.5
+    """
 
     def __init__(self, name):
         self.name = name
@@ -39,7 +61,16 @@ class Metric:
         return self._correct / self._total if self._total else 0.0
 
     def update_state(self, y_true, y_pred):
-        """Add one batch; returns its number of correct predictions."""
+        """Add one batch; returns its number of correct predictions.
+
+        Parameters
+        ----------
+        y_true, y_pred : array_like
+
+        Returns
+        -------
+        int
+        """
         y_pred = np.asarray(y_pred)
         y_true = np.asarray(y_true)
         correct, total = self._count(y_true, y_pred)
@@ -64,7 +95,23 @@ class Metric:
 
 
 class BinaryAccuracy(Metric):
-    """Fraction of ``(y_pred > threshold) == y_true`` over all outputs."""
+    """Fraction of ``(y_pred > threshold) == y_true`` over all outputs.
+
+    Parameters
+    ----------
+    name : str, default "binary_accuracy"
+    threshold : float, default 0.5
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.metrics import BinaryAccuracy
+    >>> m = BinaryAccuracy()
+    >>> m.update_state(np.array([[1], [0], [1]]), np.array([[0.9], [0.2], [0.4]]))
+    2
+    >>> round(m.result(), 4)
+    0.6667
+    """
 
     def __init__(self, name="binary_accuracy", threshold=0.5):
         self.threshold = float(threshold)
@@ -93,7 +140,22 @@ def _argmax_scratch(key):
 
 
 class CategoricalAccuracy(Metric):
-    """Fraction of samples whose largest prediction is at the target's largest entry."""
+    """Fraction of samples whose largest prediction is at the target's largest entry.
+
+    Parameters
+    ----------
+    name : str, default "categorical_accuracy"
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.metrics import CategoricalAccuracy
+    >>> m = CategoricalAccuracy()
+    >>> m.update_state(np.array([[0, 1], [1, 0]]), np.array([[0.3, 0.7], [0.4, 0.6]]))
+    1
+    >>> m.result()
+    0.5
+    """
 
     def __init__(self, name="categorical_accuracy"):
         super().__init__(name)
@@ -107,7 +169,22 @@ class CategoricalAccuracy(Metric):
 
 
 class SparseCategoricalAccuracy(Metric):
-    """Fraction of samples whose largest prediction is at their integer label."""
+    """Fraction of samples whose largest prediction is at their integer label.
+
+    Parameters
+    ----------
+    name : str, default "sparse_categorical_accuracy"
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.metrics import SparseCategoricalAccuracy
+    >>> m = SparseCategoricalAccuracy()
+    >>> m.update_state(np.array([1, 0]), np.array([[0.3, 0.7], [0.4, 0.6]]))
+    1
+    >>> m.result()
+    0.5
+    """
 
     def __init__(self, name="sparse_categorical_accuracy"):
         super().__init__(name)
@@ -131,7 +208,27 @@ _BY_NAME = {"binary_accuracy": BinaryAccuracy, "categorical_accuracy": Categoric
 
 
 def get_accuracy(true_shape, pred_shape, name="accuracy"):
-    """The accuracy Keras 3 picks for targets and predictions of these shapes."""
+    """The accuracy Keras 3 picks for targets and predictions of these shapes.
+
+    Parameters
+    ----------
+    true_shape, pred_shape : tuple of int
+    name : str, default "accuracy"
+
+    Returns
+    -------
+    Metric
+        :class:`BinaryAccuracy` for one output, :class:`SparseCategoricalAccuracy`
+        for integer labels, else :class:`CategoricalAccuracy`.
+
+    Examples
+    --------
+    >>> from fastact.metrics import get_accuracy
+    >>> get_accuracy((32, 1), (32, 1)), get_accuracy((32,), (32, 10))
+    (BinaryAccuracy(name='accuracy'), SparseCategoricalAccuracy(name='accuracy'))
+    >>> get_accuracy((32, 10), (32, 10))
+    CategoricalAccuracy(name='accuracy')
+    """
     true_shape, pred_shape = tuple(true_shape), tuple(pred_shape)
     if pred_shape[-1] == 1:
         return BinaryAccuracy(name=name)
@@ -141,8 +238,36 @@ def get_accuracy(true_shape, pred_shape, name="accuracy"):
 
 
 def get(identifier, true_shape=None, pred_shape=None):
-    """A Metric for ``identifier``: a Metric, a name (``"binary_accuracy"``...),
-    or ``"accuracy"``/``"acc"``, which needs the shapes (see the module docstring)."""
+    """A Metric for ``identifier``.
+
+    Parameters
+    ----------
+    identifier : str or Metric
+        A Metric (returned as it is), a name (``"binary_accuracy"``...), or
+        ``"accuracy"``/``"acc"``, which needs the shapes (see the module
+        docstring).
+    true_shape, pred_shape : tuple of int, optional
+        Shapes of the targets and predictions, for ``"accuracy"``.
+
+    Returns
+    -------
+    Metric
+
+    Raises
+    ------
+    ValueError
+        An unknown name, or ``"accuracy"`` without the shapes.
+    TypeError
+        An identifier of another type.
+
+    Examples
+    --------
+    >>> from fastact import metrics
+    >>> metrics.get("binary_accuracy")
+    BinaryAccuracy(name='binary_accuracy')
+    >>> metrics.get("acc", (8, 3), (8, 3))
+    CategoricalAccuracy(name='acc')
+    """
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, str):

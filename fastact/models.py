@@ -42,6 +42,13 @@ __all__ = ["Sequential", "History"]
 class History:
     """What ``fit`` returns: per-epoch logs, as Keras's History callback.
 
+    Parameters
+    ----------
+    model : Sequential, optional
+        The model trained (``history.model``).
+    params : dict, optional
+        The training parameters (``history.params``).
+
     Attributes
     ----------
     history : dict of str -> list of float
@@ -53,6 +60,17 @@ class History:
         ``epochs``, ``steps`` (batches per epoch), ``verbose``.
     interrupted : bool
         Whether Ctrl-C stopped the training early.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.layers import Dense
+    >>> from fastact.models import Sequential
+    >>> model = Sequential([Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> history = model.fit(np.ones((4, 2)), np.zeros(4), epochs=3, verbose=0)
+    >>> history.epoch, len(history.history["loss"]), history.interrupted
+    ([0, 1, 2], 3, False)
     """
 
     def __init__(self, model=None, params=None):
@@ -261,7 +279,19 @@ class Sequential:
         return list(self._layers)
 
     def add(self, layer):
-        """Append a layer (or, first, an ``Input``)."""
+        """Append a layer (or, first, an ``Input``).
+
+        Parameters
+        ----------
+        layer : Layer or InputLayer
+
+        Raises
+        ------
+        TypeError
+            Not a fastact layer.
+        ValueError
+            An ``Input`` after other layers, or a layer already in the model.
+        """
         if isinstance(layer, _layers.InputLayer):
             if self._layers or self._input_shape is not None:
                 raise ValueError(f"{self.name}: an Input must come first")
@@ -279,7 +309,18 @@ class Sequential:
             self.build(self._input_shape)
 
     def build(self, input_shape):
-        """Build every layer for inputs of ``input_shape`` (batch axis first, may be None)."""
+        """Build every layer for inputs of ``input_shape``.
+
+        Parameters
+        ----------
+        input_shape : tuple of int or None
+            Batch axis first (it may be None).
+
+        Raises
+        ------
+        ValueError
+            A layer already built for another input shape.
+        """
         shape = tuple(input_shape)
         self._input_shape = (None,) + shape[1:]
         for layer in self._layers:
@@ -356,9 +397,18 @@ class Sequential:
         return np.ascontiguousarray(x, dtype=self.dtype)
 
     def predict(self, x, batch_size=None, verbose=0):
-        """Outputs for ``x``, computed ``batch_size`` (32) samples at a time.
+        """Outputs for ``x``, computed ``batch_size`` samples at a time.
 
-        ``verbose=1`` shows a progress bar (Keras's default; here 0).
+        Parameters
+        ----------
+        x : array_like, shape (samples, features...)
+        batch_size : int, default 32
+        verbose : {0, 1}, default 0
+            1 shows a progress bar (Keras's default; here 0).
+
+        Returns
+        -------
+        ndarray
         """
         self._check_ready()
         x = self._as_input(x)
@@ -597,6 +647,12 @@ class Sequential:
     def compute_gradients(self, x, y):
         """The loss on ``(x, y)`` as one batch and its gradients, without an update.
 
+        Parameters
+        ----------
+        x : array_like, shape (samples, features...)
+        y : array_like
+            Targets, as for :meth:`fit`.
+
         Returns
         -------
         loss : float
@@ -641,9 +697,17 @@ class Sequential:
         return _logs(loss_sum / max(count, 1), metrics)
 
     def evaluate(self, x, y, batch_size=None, verbose=0, return_dict=False):
-        """The loss (and metrics) on ``(x, y)``, ``batch_size`` (32) samples at a time.
+        """The loss (and metrics) on ``(x, y)``, ``batch_size`` samples at a time.
 
-        ``verbose=1`` shows a progress bar (Keras's default; here 0).
+        Parameters
+        ----------
+        x : array_like, shape (samples, features...)
+        y : array_like
+            Targets, as for :meth:`fit`.
+        batch_size : int, default 32
+        verbose : {0, 1}, default 0
+            1 shows a progress bar (Keras's default; here 0).
+        return_dict : bool, default False
 
         Returns
         -------
@@ -665,7 +729,13 @@ class Sequential:
 
     # --------------------------------------------------------------- summary
     def summary(self, print_fn=None):
-        """Print Keras 3's summary table: layer (type), output shape, param #, totals."""
+        """Print Keras 3's summary table: layer (type), output shape, param #, totals.
+
+        Parameters
+        ----------
+        print_fn : callable, optional
+            Called with each line instead of ``print``.
+        """
         emit = print_fn if print_fn is not None else print
         for line in self._summary_lines():
             emit(line)
@@ -720,7 +790,18 @@ class Sequential:
 
     # ------------------------------------------------------------ weights I/O
     def save_weights(self, filepath):
-        """Save every weight to a ``.npz`` file (keys ``layer<i>/<weight name>``)."""
+        """Save every weight to a ``.npz`` file (keys ``layer<i>/<weight name>``).
+
+        Parameters
+        ----------
+        filepath : str or path-like
+            Must end in ``.npz``.
+
+        Raises
+        ------
+        ValueError
+            Another suffix.
+        """
         filepath = os.fspath(filepath)
         if not filepath.endswith(".npz"):
             raise ValueError(f"The filename must end in `.npz`. Received: filepath={filepath}")
@@ -731,7 +812,17 @@ class Sequential:
         np.savez(filepath, **arrays)
 
     def load_weights(self, filepath):
-        """Load weights saved by :meth:`save_weights` into this (built) model."""
+        """Load weights saved by :meth:`save_weights` into this (built) model.
+
+        Parameters
+        ----------
+        filepath : str or path-like
+
+        Raises
+        ------
+        ValueError
+            The model cannot be built, or the file holds other weights.
+        """
         filepath = os.fspath(filepath)
         if not self.built:
             if self._input_shape is None:

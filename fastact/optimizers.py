@@ -53,6 +53,32 @@ class Optimizer(Configurable):
 
     Subclasses define ``_slot_names`` (one zero array per name and variable,
     plus ``_n_scratch`` scratch arrays) and ``_update(g, w, slots, scratch)``.
+
+    Parameters
+    ----------
+    learning_rate : float > 0
+    name : str, optional
+        Defaults to the class name in lower case.
+
+    Raises
+    ------
+    ValueError, TypeError
+        ``learning_rate`` is not a finite positive float.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.optimizers import Optimizer
+    >>> class SignSGD(Optimizer):
+    ...     _n_scratch = 1
+    ...     def _update(self, g, w, slots, scratch):
+    ...         np.sign(g, out=scratch[0])
+    ...         scratch[0] *= self.learning_rate
+    ...         w -= scratch[0]
+    >>> w = np.array([1.0, -1.0])
+    >>> SignSGD(0.5).apply([np.array([3.0, -0.1])], [w])
+    >>> w
+    array([ 0.5, -0.5])
     """
 
     _slot_names = ()
@@ -70,8 +96,18 @@ class Optimizer(Configurable):
 
     # ------------------------------------------------------------- state
     def build(self, variables):
-        """Create zeroed state for ``variables`` (a list of float arrays) and
-        reset ``iterations``."""
+        """Create zeroed state for ``variables`` and reset ``iterations``.
+
+        Parameters
+        ----------
+        variables : list of ndarray
+            Writeable float arrays, updated in place by :meth:`apply`.
+
+        Raises
+        ------
+        TypeError, ValueError
+            A variable that is not a float array, or is read-only.
+        """
         variables = list(variables)
         for i, w in enumerate(variables):
             if not isinstance(w, np.ndarray) or w.dtype.kind != "f":
@@ -126,7 +162,12 @@ class Optimizer(Configurable):
         self._step(grads, variables)
 
     def apply_gradients(self, grads_and_vars):
-        """Keras's form: ``apply_gradients(zip(grads, variables))``."""
+        """Keras's form: ``apply_gradients(zip(grads, variables))``.
+
+        Parameters
+        ----------
+        grads_and_vars : iterable of (ndarray, ndarray)
+        """
         pairs = list(grads_and_vars)
         self.apply([g for g, _ in pairs], [w for _, w in pairs])
 
@@ -159,6 +200,21 @@ class SGD(Optimizer):
     momentum : float in [0, 1], default 0.0
     nesterov : bool, default False
     name : str, optional
+
+    Raises
+    ------
+    ValueError, TypeError
+        A parameter out of range or of the wrong type.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.optimizers import SGD
+    >>> w = np.array([1.0, 2.0])
+    >>> opt = SGD(learning_rate=0.1, momentum=0.9)
+    >>> opt.apply([np.array([1.0, -1.0])], [w])
+    >>> w, opt.iterations
+    (array([0.9, 2.1]), 1)
     """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name=None):
@@ -204,6 +260,20 @@ class Adam(Optimizer):
     beta_1, beta_2 : float in [0, 1), defaults 0.9 and 0.999
     epsilon : float >= 0, default 1e-7
     name : str, optional
+
+    Raises
+    ------
+    ValueError, TypeError
+        A parameter out of range or of the wrong type.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastact.optimizers import Adam
+    >>> w = np.array([1.0, 2.0])
+    >>> Adam(learning_rate=0.1).apply_gradients(zip([np.array([5.0, -2.0])], [w]))
+    >>> w.round(6)           # the first step is about lr * sign(g), whatever |g|
+    array([0.9, 2.1])
     """
 
     _slot_names = ("m", "v")
@@ -249,8 +319,31 @@ _BY_NAME = {"sgd": SGD, "adam": Adam}
 
 
 def get(identifier):
-    """An Optimizer for ``identifier``: an instance, ``"sgd"``/``"adam"`` (Keras's
-    defaults), or a config dict from :func:`serialize`."""
+    """An Optimizer for ``identifier``.
+
+    Parameters
+    ----------
+    identifier : str, dict or Optimizer
+        An instance (returned as it is), ``"sgd"``/``"adam"`` (any case;
+        Keras's defaults), or a config dict from :func:`serialize`.
+
+    Returns
+    -------
+    Optimizer
+
+    Raises
+    ------
+    ValueError
+        An unknown name.
+    TypeError
+        An identifier of another type.
+
+    Examples
+    --------
+    >>> from fastact import optimizers
+    >>> optimizers.get("adam")
+    Adam(name='adam', learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07)
+    """
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
@@ -266,11 +359,51 @@ def get(identifier):
 
 
 def serialize(optimizer):
+    """Keras's config dict of an optimizer.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+
+    Returns
+    -------
+    dict
+        ``{"module", "class_name", "config", "registered_name"}``; the state
+        (moments, iterations) is not part of it.
+
+    Examples
+    --------
+    >>> from fastact import optimizers
+    >>> optimizers.serialize(optimizers.SGD(0.1))["config"]
+    {'name': 'sgd', 'learning_rate': 0.1, 'momentum': 0.0, 'nesterov': False}
+    """
     return {"module": "fastact.optimizers", "class_name": type(optimizer).__name__,
             "config": optimizer.get_config(), "registered_name": None}
 
 
 def deserialize(config):
+    """The optimizer a :func:`serialize` dict describes, with fresh state.
+
+    Parameters
+    ----------
+    config : dict
+        ``"class_name"`` (``"SGD"`` or ``"Adam"``) and ``"config"``.
+
+    Returns
+    -------
+    Optimizer
+
+    Raises
+    ------
+    ValueError
+        An unknown class name.
+
+    Examples
+    --------
+    >>> from fastact import optimizers
+    >>> optimizers.deserialize({"class_name": "SGD", "config": {"momentum": 0.5}})
+    SGD(name='sgd', learning_rate=0.01, momentum=0.5, nesterov=False)
+    """
     cls = _CLASSES.get(config.get("class_name"))
     if cls is None:
         raise ValueError(f"unknown optimizer class {config.get('class_name')!r}")
