@@ -15,6 +15,7 @@ import os
 
 try:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 except ImportError as exc:                  # only --plot needs it
     raise ImportError('bench/run.py --plot needs matplotlib: pip install matplotlib '
                       '(or pip install "fastact[plot]")') from exc
@@ -46,8 +47,21 @@ def _subtitle(ctx, table):
             f"{ctx['date'][:10]}; median of interleaved repeats")
 
 
-def _label_grid(axes, n_used, xlabel, ylabel):
-    """Hide the unused panels; label the bottom row's x axes and the left column's y."""
+def _plain_log_ticks(ax, suffix):
+    """y ticks labelled as plain numbers, at 1, 2, 5 x 10^k over a short range (where a log
+    axis would show one bare 10^k label, or none), at powers of ten over a long one."""
+    lo, hi = ax.get_ylim()
+    short = hi / lo < 10 ** 2.5
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if short else (1.0,)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}{suffix}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _label_grid(axes, n_used, xlabel, ylabel, suffix):
+    """Hide the unused panels; label the bottom row's x axes and the left column's y,
+    every y axis in plain numbers (once all data is drawn: the limits are final)."""
+    for ax in axes.flat[:n_used]:
+        _plain_log_ticks(ax, suffix)
     for ax in axes.flat[n_used:]:
         ax.set_visible(False)
     for ax in axes[-1, :]:
@@ -95,7 +109,7 @@ def activations_chart(table, ctx, path):
         ax.set_yscale("log")
         ax.set_title(name)
         ax.grid(True, which="major", alpha=0.3)
-    _label_grid(axes, len(names), "array size (elements)", "GB/s (read + written)")
+    _label_grid(axes, len(names), "array size (elements)", "GB/s (read + written)", "")
     fig.suptitle("Activation throughput by array size (higher is better)\n"
                  + _subtitle(ctx, table), fontsize=11)
     return _finish(fig, *_legend_entries(fig), path)
@@ -107,7 +121,7 @@ def dense_chart(table, ctx, path):
     shapes = list(dict.fromkeys(shape_name(r["shape"]) for r in table["rows"]))
     labels = [c for c in STYLE if any(c in r["times"] for r in table["rows"])]
     nrows, ncols = _grid(len(names), max_cols=3)
-    fig = Figure(figsize=(max(4.8, 1.3 * len(shapes) + 1.5) * ncols, 3.6 * nrows + 1.3),
+    fig = Figure(figsize=(max(4.2, 1.0 * len(shapes) + 1.2) * ncols, 3.6 * nrows + 1.3),
                  layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
     width = 0.8 / len(labels)
@@ -128,7 +142,7 @@ def dense_chart(table, ctx, path):
         ax.set_xticks(range(len(shapes)), shapes, rotation=30, ha="right", fontsize=8)
         ax.set_title(name)
         ax.grid(True, axis="y", which="both", alpha=0.3)
-    _label_grid(axes, len(names), "shape N x IN x UNITS", "time / GEMM floor time")
+    _label_grid(axes, len(names), "shape N x IN x UNITS", "time / GEMM floor time", "x")
     what = ("Dense forward act(x @ W + b)" if section == "forward"
             else "Dense backward (dx, dW, db)")
     fig.suptitle(f"{what}: time relative to the bare GEMM (lower is better)\n"
