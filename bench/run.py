@@ -222,16 +222,31 @@ def settings_of(args):
             "dense_activations": args.dense_activations}
 
 
+def markdown_caption(ctx, command):
+    """One paragraph for a README: when, on what, under what load, by which command."""
+    cfg, cpu = ctx["fastact_config"], ctx["cpu"]
+    versions = ", ".join(f"{k} {v}" for k, v in ctx["versions"].items() if v != "not installed")
+    load = " / ".join(" ".join(f"{v:.2f}" for v in ctx.get(key) or [])
+                      for key in ("load_average_at_start", "load_average_at_end"))
+    return (f"Measured {ctx['date'][:10]} on {cpu['model']} ({cpu.get('usable_cpus', '?')} "
+            f"CPUs usable, SIMD {str(cfg.get('simd in use', '?')).split(' (')[0]}), fastact "
+            f"{cfg.get('fastact', '?')}, {versions}; load average at start / end: {load}. "
+            f"Command: `{command}`.")
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.from_json:
         with open(args.from_json) as fh:
             saved = json.load(fh)
-        ctx, tables = saved["context"], saved["tables"]
+        ctx, tables, command = saved["context"], saved["tables"], saved["settings"]["command"]
         print_machine("fastact benchmarks (bench/run.py), saved run", ctx)
-        print(f"command  : {saved['settings'].get('command', '?')}")
+        print(f"command  : {command}")
     else:
         ctx, tables = run(args)
+        command = settings_of(args)["command"]
+    if args.markdown:
+        print("\n" + markdown_caption(ctx, command))
     print_tables(tables, markdown=args.markdown, detail=args.detail)
     print(f"\n{_fmt_load(ctx.get('load_average_at_end'))} at the end"
           + (f"; the run took {ctx['seconds']:.0f} s" if "seconds" in ctx else ""))

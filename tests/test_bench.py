@@ -96,6 +96,7 @@ def test_from_json_reprints_and_charts_without_timing(saved_run, tmp_path):
     _, path, _ = saved_run
     out = bench("run.py", "--from-json", path, "--plot", tmp_path, "--markdown")
     assert "### activations, float32, 1 thread(s)" in out
+    assert "Command: `python bench/run.py --threads 1 " in out      # the README's caption
     assert "| sigmoid 1e3 |" in out
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
     assert pngs == ["activations_float32_1thr.png", "dense_backward_float32_1thr.png",
