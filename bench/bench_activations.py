@@ -66,32 +66,30 @@ runs in a child process started with ``OMP_NUM_THREADS=n``.
 """
 
 import argparse
-import contextlib
 import dataclasses
-import datetime
 import gc
 import importlib
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 from typing import Callable, Optional
 
-import numpy as np
-import scipy
-import scipy.special as sc
+# _harness first: it sets OpenBLAS's environment before NumPy loads.
+from _harness import (Contender, load_average, machine_context, measure,  # noqa: E402
+                      print_machine, progress, thread_count, _fmt_load, _threadpoolctl)
+from _report import (fmt_ratio, fmt_size, fmt_time, names_option,  # noqa: E402
+                     timing_defaults)
 
-import fastact
-import fastact._config
-import fastact._kernels
+import numpy as np  # noqa: E402
+import scipy.special as sc  # noqa: E402
 
-from _harness import (Contender, cpu_info, fastact_config, fmt_ratio, fmt_time,  # noqa: E402
-                      load_average, measure, progress, _fmt_load)
-from fastact import activations as fa
+import fastact  # noqa: E402
+import fastact._kernels  # noqa: E402
+from fastact import activations as fa  # noqa: E402
 
 SEED = 20240607
 SCALE = 4.0                 # x ~ 4 * N(0, 1): exp paths and saturation both exercised
@@ -99,8 +97,8 @@ SQRT1_2 = math.sqrt(0.5)    # a Python float, so float32 stays float32 (np.sqrt(
 COMPETITORS = ("np", "np-out", "scipy", "numexpr", "torch")
 FLOOR_LABELS = ("copyto", "linear")
 
-
 # ---------------------------------------------------------------- catalogue
+
 
 @dataclasses.dataclass(frozen=True)
 class Activation:
@@ -287,8 +285,8 @@ CATALOGUE = (
 DEFAULT_ACTIVATIONS = ("sigmoid", "tanh", "silu", "softplus", "gelu", "elu", "relu",
                        "leaky_relu", "relu6", "hard_sigmoid", "hard_tanh")
 
-
 # ---------------------------------------------------------------- competitors
+
 
 @dataclasses.dataclass
 class Libraries:
@@ -306,8 +304,6 @@ def load_optional_libraries():
         except Exception as exc:             # ImportError, or a broken install
             libs.skipped[name] = f"{type(exc).__name__}: {exc}"
     return libs
-
-
 
 
 def build_contenders(act, x, o, libs):
@@ -363,16 +359,10 @@ def check_contenders(act, dtype, libs):
                          f"{diff:.3g} (timed anyway)")
     return failed, notes
 
-
 # ---------------------------------------------------------------- timing
 
-
-
-
-
-
-
 # ---------------------------------------------------------------- targets
+
 
 def target_check(kind, n, pct_floor, ratios):
     """(status, reasons): status is "ok", "MISS" or "-" (no target for this row).
@@ -441,43 +431,13 @@ def bench_table(acts, dtype, threads, sizes, libs, settings):
     return {"dtype": np.dtype(dtype).name, "threads": threads,
             "fastact_threads": fastact._kernels.max_threads(), "notes": notes, "rows": rows}
 
-
-
-
 # ---------------------------------------------------------------- threads
-
-def _threadpool_limits():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
-    return threadpool_limits
-
-
-@contextlib.contextmanager
-def thread_count(n, libs):
-    """fastact (via threadpoolctl, when present), numexpr and torch on n threads."""
-    limits = _threadpool_limits()
-    with (limits(limits=n, user_api="openmp") if limits else contextlib.nullcontext()):
-        restore = []
-        if libs.numexpr is not None:
-            ne_prev = libs.numexpr.set_num_threads(n)        # returns the previous count
-            restore.append(lambda: libs.numexpr.set_num_threads(ne_prev))
-        if libs.torch is not None:
-            torch_prev = libs.torch.get_num_threads()
-            libs.torch.set_num_threads(n)
-            restore.append(lambda: libs.torch.set_num_threads(torch_prev))
-        try:
-            yield
-        finally:
-            for undo in restore:
-                undo()
 
 
 def run_in_process(acts, dtypes, threads_list, sizes, libs, settings):
     tables = []
     for n_threads in threads_list:
-        with thread_count(n_threads, libs):
+        with thread_count(n_threads, torch=libs.torch, numexpr=libs.numexpr):
             for dtype in dtypes:
                 table = bench_table(acts, dtype, n_threads, sizes, libs, settings)
                 if table["fastact_threads"] != n_threads:
@@ -505,8 +465,8 @@ def run_in_children(args, threads_list):
                 tables += json.load(fh)
     return tables
 
-
 # ---------------------------------------------------------------- tiny call
+
 
 def tiny_call_section(min_time, repeats):
     """Per-call overhead on a (1, 5) float32 array: what small-batch inference pays."""
@@ -525,63 +485,23 @@ def tiny_call_section(min_time, repeats):
           f"{'ok' if ratio <= 1.5 else 'MISS'}")
     return {"times": medians, "ratio_vs_np_tanh": ratio, "target_ok": ratio <= 1.5}
 
-
 # ---------------------------------------------------------------- output
 
 
+def activation_context(libs):
+    """The machine context, and how this script sets thread counts."""
+    ctx = machine_context({"numexpr": libs.numexpr, "torch": libs.torch}, libs.skipped)
+    ctx["thread_control"] = ("threadpoolctl (in-process)" if _threadpoolctl()
+                             else "OMP_NUM_THREADS in a child process per thread count "
+                                  "(threadpoolctl not installed)")
+    return ctx
 
 
-
-def fmt_size(n):
-    k = round(math.log10(n)) if n > 0 else 0
-    if 10 ** k == n:
-        return f"1e{k}"
-    mant, exp = f"{n:.0e}".split("e")
-    return f"{mant}e{int(exp)}" if float(f"{n:.0e}") == n else str(n)
-
-
-
-
-
-
-
-
-def machine_context(libs):
-    cfg = fastact_config()
-    versions = {"numpy": np.__version__, "scipy": scipy.__version__,
-                "numexpr": getattr(libs.numexpr, "__version__", "not installed"),
-                "torch": getattr(libs.torch, "__version__", "not installed")}
-    return {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "cpu": cpu_info(), "load_average_at_start": load_average(),
-            "python": platform.python_version(),
-            "platform": platform.platform(), "fastact": cfg, "versions": versions,
-            "thread_control": ("threadpoolctl (in-process)" if _threadpool_limits()
-                               else "OMP_NUM_THREADS in a child process per thread count "
-                                    "(threadpoolctl not installed)")}
-
-
-
-
-def print_header(ctx, libs, settings):
-    cpu, cfg = ctx["cpu"], ctx["fastact"]
-    print(f"fastact activation benchmark -- {ctx['date']}")
-    print(f"CPU      : {cpu['model']}; {cpu.get('logical_cpus')} logical CPUs, "
-          f"{cpu.get('usable_cpus', '?')} usable, {cpu.get('physical_cores_per_socket', '?')} "
-          f"cores/socket; flags: {cpu.get('simd_flags', '?')}")
-    print(f"fastact  : {cfg['fastact']}; SIMD in use: {cfg['simd in use']}; OpenMP: "
-          f"{'yes' if cfg['openmp'] else 'no'}; default threads: {cfg['threads']}; "
-          f"{cfg.get('compiler', 'unknown compiler')}")
-    if "config() error" in cfg:
-        print(f"           (fastact._config.config() failed: {cfg['config() error']})")
-    print("versions : python " + ctx["python"] + "; " + "; ".join(
-        f"{k} {v}" for k, v in ctx["versions"].items()))
+def print_header(ctx, settings):
+    print_machine("fastact activation benchmark", ctx)
     print(f"threads  : set by {ctx['thread_control']}")
-    print(f"load     : {_fmt_load(ctx['load_average_at_start'])} at start (other work on these "
-          f"CPUs inflates the figures, most of all with all cores in use)")
     print(f"settings : median of {settings['repeats']} interleaved repeats, each >= "
           f"{fmt_time(settings['min_time'])}; input {SCALE:g} * N(0,1), seed {SEED}")
-    for name, reason in libs.skipped.items():
-        print(f"skipped  : {name} ({reason})")
     print("columns  : competitor cells are 'time ratio', ratio = competitor / fastact in the same\n"
           "           form (np and torch* vs fa-alloc, the rest vs fa out=); >1 = fastact faster.\n"
           "           %flr = copy floor / fa out= time * 100.  target: ok, '-' (none), or MISS\n"
@@ -641,8 +561,8 @@ def print_summary(tables):
               f"{status.count('MISS')} missed, {status.count('-')} without target"
               + (f"; missed: {' '.join(misses)}" if misses else ""))
 
-
 # ---------------------------------------------------------------- main
+
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -665,15 +585,9 @@ def parse_args(argv=None):
     args.sizes = [int(float(s)) for s in
                   (args.sizes or ("1e3,1e5,1e7" if args.quick else "1e3,1e5,1e7,1e8")).split(",")]
     args.threads = [int(t) for t in args.threads.split(",")]
-    args.only = args.only.split(",") if args.only else list(DEFAULT_ACTIVATIONS)
-    known = {a.name for a in CATALOGUE}
-    unknown = [a for a in args.only if a not in known]
-    if unknown:
-        p.error(f"unknown activation(s) {', '.join(unknown)}; choose from {', '.join(known)}")
-    if args.repeats is None:
-        args.repeats = 3 if args.quick else 7
-    if args.min_time is None:
-        args.min_time = 0.002 if args.quick else 0.02
+    args.only = names_option(p, args.only, {a.name for a in CATALOGUE}, DEFAULT_ACTIVATIONS,
+                             "--only")
+    timing_defaults(args, quick_min_time=0.002)
     return args
 
 
@@ -691,9 +605,9 @@ def main(argv=None):
             json.dump(tables, fh)
         return
 
-    ctx = machine_context(libs)
-    print_header(ctx, libs, settings)
-    if _threadpool_limits():
+    ctx = activation_context(libs)
+    print_header(ctx, settings)
+    if _threadpoolctl():
         tables = run_in_process(acts, dtypes, args.threads, args.sizes, libs, settings)
     else:
         tables = run_in_children(args, args.threads)

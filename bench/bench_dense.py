@@ -98,38 +98,26 @@ Usage
 """
 
 import argparse
-import contextlib
 import dataclasses
-import datetime
 import gc
 import importlib
 import json
 import math
-import os
-import platform
 import sys
 import textwrap
 import time
 
-
-# After a multi-threaded GEMM, OpenBLAS's workers spin for ~2**28 cycles (~0.1 s)
-# before they sleep; interleaved with another library's threads, that spinning
-# takes a CPU from the next contender (fastact's 2-thread dense ran 2-3x slower
-# right after an np.matmul).  Let idle BLAS workers sleep at once; OpenBLAS reads
-# this when it loads, so it must be set before NumPy is imported.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+# _harness first: it sets OPENBLAS_THREAD_TIMEOUT before NumPy loads OpenBLAS.
+from _harness import (Contender, load_average, machine_context, measure,  # noqa: E402
+                      print_machine, progress, thread_count, _fmt_load)
+from _report import (fmt_ratio, fmt_time, names_option, parse_shape,  # noqa: E402
+                     shape_name, timing_defaults)
 
 import numpy as np  # noqa: E402
-import scipy  # noqa: E402
 import scipy.special as sc  # noqa: E402
-from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 import fastact  # noqa: E402
-import fastact._config  # noqa: E402
 import fastact._kernels  # noqa: E402
-
-from _harness import (Contender, cpu_info, fastact_config, fmt_ratio, fmt_time,  # noqa: E402
-                      load_average, measure, progress, _fmt_load)
 
 SEED = 20240607
 SQRT1_2 = math.sqrt(0.5)            # Python floats keep float32 arrays float32
@@ -149,8 +137,8 @@ SKINNY_NAIVE_SPEEDUP = 3.0
 FORWARD_COMPETITORS = ("np", "np-out", "torch", "jax")
 BACKWARD_COMPETITORS = ("np", "np-out")
 
-
 # ---------------------------------------------------------------- NumPy forms
+
 
 def _softmax_rows_inplace(z, m):
     """z <- softmax(z) over axis 1, with m an (N, 1) scratch buffer."""
@@ -254,8 +242,8 @@ def numpy_backward_best(act, dy, x, W, y, z, bufs):
     np.sum(dz, axis=0, out=bufs["db"])
     return bufs["dx"], bufs["dW"], bufs["db"]
 
-
 # ---------------------------------------------------------------- optional libraries
+
 
 @dataclasses.dataclass
 class Libraries:
@@ -309,9 +297,7 @@ def jax_forward(libs, act):
         libs.jit_cache[act] = jax.jit(lambda x, W, b: f(x @ W + b))
     return libs.jit_cache[act]
 
-
 # ---------------------------------------------------------------- contenders
-
 
 
 @dataclasses.dataclass
@@ -417,13 +403,7 @@ def check_contenders(contenders, dtype, where):
                          f"diff {max(errs):.3g} (timed anyway)")
     return kept, notes
 
-
 # ---------------------------------------------------------------- timing
-
-
-
-
-
 
 
 def form_ratios(medians, forms, competitors):
@@ -431,8 +411,8 @@ def form_ratios(medians, forms, competitors):
     return {lab: medians[lab] / medians["fa-alloc" if forms[lab] == "alloc" else "fa"]
             for lab in competitors if lab in medians}
 
-
 # ---------------------------------------------------------------- targets
+
 
 def forward_target(shape, times, ratios, floor):
     """(status, reasons) for one forward row; status "ok" or "MISS"."""
@@ -459,8 +439,8 @@ def backward_target(times, ratios, floor):
     reasons += [lab for lab, r in ratios.items() if r <= 1.0]
     return ("MISS" if reasons else "ok"), reasons
 
-
 # ---------------------------------------------------------------- one table
+
 
 def bench_forward_row(act, p, libs, settings, notes):
     where = f"{shape_name(p.shape)} {act}:"
@@ -504,58 +484,25 @@ def bench_tables(acts, dtype, threads, shapes, libs, settings):
     for shape in shapes:
         p = Problem.make(shape, dtype)
         for act in acts:
-            progress(f"{name} {threads} thr {shape_name(shape)} {act} forward")
-            fwd["rows"].append(bench_forward_row(act, p, libs, settings, fwd["notes"]))
+            if settings.get("forward", True):
+                progress(f"{name} {threads} thr {shape_name(shape)} {act} forward")
+                fwd["rows"].append(bench_forward_row(act, p, libs, settings, fwd["notes"]))
             if settings["backward"]:
                 progress(f"{name} {threads} thr {shape_name(shape)} {act} backward")
                 bwd["rows"].append(bench_backward_row(act, p, settings, bwd["notes"]))
         del p
         gc.collect()
     progress("")
-    return [fwd, bwd] if settings["backward"] else [fwd]
-
-
-
+    return [t for t, wanted in ((fwd, settings.get("forward", True)),
+                                (bwd, settings["backward"])) if wanted]
 
 # ---------------------------------------------------------------- threads
-
-def _usable_cpus():
-    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-
-
-def _set_process_affinity(cpus):
-    """Confine every thread of this process (and threads it starts later) to cpus."""
-    for tid in os.listdir("/proc/self/task"):
-        with contextlib.suppress(OSError):
-            os.sched_setaffinity(int(tid), cpus)
-
-
-@contextlib.contextmanager
-def thread_count(n, libs, pin):
-    """Every contender on n threads in total (see the module docstring)."""
-    cpus = _usable_cpus()
-    confine = pin and cpus is not None and n < len(cpus) and os.path.isdir("/proc/self/task")
-    restore = []
-    if confine:
-        _set_process_affinity(set(cpus[:n]))
-        restore.append(lambda: _set_process_affinity(set(cpus)))
-    if libs.torch is not None:
-        prev = libs.torch.get_num_threads()
-        libs.torch.set_num_threads(n)
-        restore.append(lambda: libs.torch.set_num_threads(prev))
-    try:
-        with threadpool_limits(limits=n, user_api="openmp"), \
-                threadpool_limits(limits=n, user_api="blas"):
-            yield confine
-    finally:
-        for undo in reversed(restore):
-            undo()
 
 
 def run(acts, dtypes, threads_list, shapes, libs, settings):
     tables = []
     for n_threads in threads_list:
-        with thread_count(n_threads, libs, settings["pin"]) as confined:
+        with thread_count(n_threads, torch=libs.torch, pin=settings["pin"]) as confined:
             fa_threads = fastact._kernels.max_threads()
             for dtype in dtypes:
                 for table in bench_tables(acts, dtype, n_threads, shapes, libs, settings):
@@ -569,71 +516,17 @@ def run(acts, dtypes, threads_list, shapes, libs, settings):
                     tables.append(table)
     return tables
 
-
 # ---------------------------------------------------------------- output
 
 
-
-
-
-def shape_name(shape):
-    return "x".join(str(d) for d in shape)
-
-
-def parse_shape(text):
-    parts = text.lower().replace("*", "x").replace("(", "").replace(")", "").split("x")
-    if len(parts) != 3:
-        raise ValueError(f"shape {text!r} is not NxINxUNITS")
-    return tuple(int(p) for p in parts)
-
-
-
-
-
-
-
-
-def machine_context(libs):
-    versions = {"numpy": np.__version__, "scipy": scipy.__version__,
-                "torch": getattr(libs.torch, "__version__", "not installed"),
-                "jax": getattr(libs.jax, "__version__", "not installed")}
-    pools = [f"{p['internal_api']} {p.get('version')} ({os.path.basename(p['filepath'])}, "
-             f"{p['num_threads']} thr)" for p in threadpool_info()]
-    return {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "cpu": cpu_info(), "load_average_at_start": load_average(),
-            "python": platform.python_version(), "platform": platform.platform(),
-            "fastact_config": fastact_config(), "versions": versions, "threadpools": pools,
-            "skipped": dict(libs.skipped),
-            "OPENBLAS_THREAD_TIMEOUT": os.environ.get("OPENBLAS_THREAD_TIMEOUT")}
-
-
-
-
 def print_header(ctx, settings):
-    cpu = ctx["cpu"]
-    print(f"fastact dense benchmark -- {ctx['date']}")
-    print(f"CPU      : {cpu['model']}; {cpu.get('logical_cpus')} logical CPUs, "
-          f"{cpu.get('usable_cpus', '?')} usable, {cpu.get('physical_cores_per_socket', '?')} "
-          f"cores/socket; flags: {cpu.get('simd_flags', '?')}")
-    print("fastact  : " + "; ".join(f"{k}: {v}" for k, v in ctx["fastact_config"].items()
-                                    if k not in ("python", "platform")))
-    print("versions : python " + ctx["python"] + "; " + "; ".join(
-        f"{k} {v}" for k, v in ctx["versions"].items()) + f"; {ctx['platform']}")
-    print("pools    : " + "; ".join(ctx["threadpools"]))
-    print(f"load     : {_fmt_load(ctx['load_average_at_start'])} at start (other work on these "
-          f"CPUs inflates the figures)")
-    load, usable = ctx["load_average_at_start"], cpu.get("usable_cpus") or cpu["logical_cpus"]
-    if load and usable and load[0] > 0.5 * usable:
-        print(f"WARNING  : the 1-minute load ({load[0]:.2f}) is high for {usable} CPU(s): other "
-              f"processes compete, most of all with every CPU in use; expect noisy figures")
+    print_machine("fastact dense benchmark", ctx)
     print(f"settings : median of {settings['repeats']} interleaved repeats, each >= "
           f"{fmt_time(settings['min_time'])}; x ~ N(0,1), W ~ N(0,1/in), b ~ N(0,0.01), "
           f"seed {SEED}")
     print("threads  : threadpoolctl openmp + blas limits, torch.set_num_threads"
           + ("; process confined to n CPUs when n < usable CPUs" if settings["pin"] else "")
           + f"; OPENBLAS_THREAD_TIMEOUT={ctx.get('OPENBLAS_THREAD_TIMEOUT')}")
-    for name, reason in ctx.get("skipped", {}).items():
-        print(f"skipped  : {name} ({reason})")
     print("columns  : competitor cells are 'time ratio', ratio = competitor / fastact in the same\n"
           "           form (np, torch, jax vs fa-alloc; np-out vs fa out=); >1 = fastact faster.\n"
           "           mm = bare np.matmul (faster of with/without out=), 2gemm = dz@W.T + x.T@dz;\n"
@@ -697,8 +590,8 @@ def print_summary(tables, load_at_end):
             print(textwrap.fill("missed: " + ", ".join(parts), width=118,
                                 initial_indent=" " * 12, subsequent_indent=" " * 20))
 
-
 # ---------------------------------------------------------------- main
+
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -731,15 +624,8 @@ def parse_args(argv=None):
     except ValueError as exc:
         p.error(str(exc))
     args.threads = [int(t) for t in args.threads.split(",")]
-    args.only = args.only.split(",") if args.only else list(ACTIVATIONS)
-    unknown = [a for a in args.only if a not in ACTIVATIONS]
-    if unknown:
-        p.error(f"unknown activation(s) {', '.join(unknown)}; choose from "
-                f"{', '.join(ACTIVATIONS)}")
-    if args.repeats is None:
-        args.repeats = 3 if args.quick else 7
-    if args.min_time is None:
-        args.min_time = 0.003 if args.quick else 0.02
+    args.only = names_option(p, args.only, ACTIVATIONS, ACTIVATIONS, "--only")
+    timing_defaults(args, quick_min_time=0.003)
     return args
 
 
@@ -764,7 +650,7 @@ def main(argv=None):
                 "backward": args.backward, "pin": args.pin}
     libs = load_optional_libraries()
     fastact.dense(np.ones((2, 2)), np.ones((2, 2)))     # first dense call imports scipy.linalg
-    ctx = machine_context(libs)
+    ctx = machine_context({"torch": libs.torch, "jax": libs.jax}, libs.skipped)
     print_header(ctx, settings)
     sys.stdout.flush()
     t0 = time.perf_counter()

@@ -27,8 +27,13 @@ _TRAINING_MODULES = ("initializers", "layers", "losses", "metrics", "models", "o
 __all__ += list(_TRAINING_MODULES)
 
 
+# fastact.plot needs matplotlib (the "plot" extra): imported on first access too,
+# and left out of __all__ so that ``from fastact import *`` never needs it.
+_LAZY_MODULES = _TRAINING_MODULES + ("plot",)
+
+
 def __getattr__(name):
-    if name in _TRAINING_MODULES:
+    if name in _LAZY_MODULES:
         import importlib
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
