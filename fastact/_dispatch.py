@@ -185,8 +185,34 @@ def check_bool(value, func, pname):
     return bool(value)
 
 
+# check_params results by (name, (param, type, value)...): the same few
+# parameter values come back call after call, and validating them costs more
+# than the kernel on a small array (relu of 1000 floats: 6.4 us, 1.1 without).
+# Keyed on the type too, since 1 == 1.0 == True but only some are valid.
+_CHECKED_PARAMS = {}
+_CHECKED_PARAMS_MAX = 512
+
+
 def check_params(name, values):
-    """Validate the manifest parameters of ``name``; returns (packed 4-tuple, values)."""
+    """Validate the manifest parameters of ``name``.
+
+    Returns (packed 4-tuple, validated values); the dict may be shared
+    between calls: read it, never change it.
+    """
+    try:
+        key = (name,) + tuple((k, type(v), v) for k, v in values.items())
+        return _CHECKED_PARAMS[key]
+    except TypeError:                         # an unhashable value: validate it below
+        key = None
+    except KeyError:
+        pass
+    result = _check_params(name, values)
+    if key is not None and len(_CHECKED_PARAMS) < _CHECKED_PARAMS_MAX:
+        _CHECKED_PARAMS[key] = result
+    return result
+
+
+def _check_params(name, values):
     act = _manifest.BY_NAME[name]
     clean = {}
     for param in act.params:

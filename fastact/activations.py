@@ -111,12 +111,22 @@ def mish(x, *, out=None):
              extra_params=["alpha : float, optional",
                            "    Keras 2's name for negative_slope (give one of the two)."])
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0, *, alpha=None, out=None):
+    if (negative_slope is _RELU_DEFAULTS[0] and max_value is None
+            and threshold is _RELU_DEFAULTS[2] and alpha is None):
+        # plain relu(x), by far the most frequent call: skip the parameter
+        # checks, which cost more than the kernel on a small array
+        return _dispatch.unary("relu", "fwd", x, out, _RELU_DEFAULT_PACKED)
     if alpha is not None:
         if negative_slope != 0.0:
             raise TypeError("relu: pass negative_slope or its Keras 2 name alpha, not both")
         negative_slope = alpha
     return _apply("relu", x, out, negative_slope=negative_slope, max_value=max_value,
                   threshold=threshold)
+
+
+_RELU_DEFAULTS = relu.__defaults__
+_RELU_DEFAULT_PACKED = _dispatch.check_params(
+    "relu", dict(zip(("negative_slope", "max_value", "threshold"), _RELU_DEFAULTS)))[0]
 
 
 @_documented("ReLU capped at 6.")
