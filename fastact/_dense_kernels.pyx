@@ -144,12 +144,15 @@ def dense_block_rows(Py_ssize_t n_rows, Py_ssize_t in_features, Py_ssize_t units
 
     ~256 KiB of output per block keeps the block in L2 for the epilogue, and
     at least 256 rows keeps GEMM near its peak (measured: 64-row calls lose
-    10-60 % to operand packing); at least 4 blocks when there are rows enough,
-    so 2-4 cores have work.
+    10-60 % to operand packing); at least 4 blocks when there are rows enough
+    and the layer is big enough to run in parallel at all, so 2-4 cores have
+    work.  A layer too small for threads stays one block: splitting it would
+    only add calls (a 32 x 2 -> 2 layer took 20 us in two blocks, 2 in one).
     """
     cdef Py_ssize_t rows = (256 * 1024) // max(units * itemsize, 1)
     rows = max(256, min(rows, 8192))
-    rows = min(rows, max(16, (n_rows + 3) // 4))
+    if n_rows * in_features * units >= PARALLEL_MIN_WORK:
+        rows = min(rows, max(16, (n_rows + 3) // 4))
     return max(rows, 1)
 
 

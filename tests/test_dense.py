@@ -271,9 +271,10 @@ SHAPES = [
     ("x3d-nobias", (2, 3), 5, 4, False),
     ("x4d", (2, 2, 3), 5, 6, True),
     ("n13-units7", (13,), 5, 7, True),     # 91 values: a SIMD tail
-    ("n31", (31,), 9, 16, True),       # dense_block_rows gives 16 here: blocks 16 + 15
-    ("n32", (32,), 9, 16, True),       # 16 + 16
-    ("n33-nobias", (33,), 9, 16, False),   # 16 + 16 + 1
+    # big enough (>= 2^20 multiply-adds) to be split: dense_block_rows gives 16
+    ("n31", (31,), 320, 128, True),        # blocks 16 + 15
+    ("n32", (32,), 320, 128, True),        # 16 + 16
+    ("n33-nobias", (33,), 320, 128, False),    # 16 + 16 + 1
     ("B-1", "B-1", BLOCK_K, BLOCK_U, True),    # B = the block size of large inputs
     ("B", "B", BLOCK_K, BLOCK_U, True),
     ("B+1", "B+1", BLOCK_K, BLOCK_U, True),
@@ -301,9 +302,17 @@ def resolve_lead(lead, k, units, dtype):
 
 
 def test_small_row_counts_straddle_block_boundaries():
-    for n, last in ((31, 15), (32, 16), (33, 1)):
-        assert _dense_kernels.dense_block_rows(n, 9, 16, 4) == 16
-        assert (n - 1) % 16 + 1 == last
+    for itemsize in (4, 8):
+        for n, last in ((31, 15), (32, 16), (33, 1)):
+            assert _dense_kernels.dense_block_rows(n, 320, 128, itemsize) == 16
+            assert (n - 1) % 16 + 1 == last
+
+
+def test_layers_too_small_for_threads_are_one_block():
+    # 32 x 2 -> 2: splitting it only added calls (20 us in two blocks, 2 in one)
+    for n, k, units in ((32, 2, 2), (1000, 10, 10), (4096, 16, 15)):
+        assert n * k * units < 1 << 20
+        assert _dense_kernels.dense_block_rows(n, k, units, 4) >= n
 
 
 def forward_case(spec, dtype, shape):
