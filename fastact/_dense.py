@@ -160,6 +160,9 @@ def _rows(lead_shape):
 
 
 def _check_blas_dims(func, **dims):
+    """A ValueError for a GEMM dimension beyond C int, before anything is
+    allocated: SciPy's cython_blas would otherwise get it wrapped around.
+    (dense's row count is not one: its GEMMs take blocks of <= 8192 rows.)"""
     for name, value in dims.items():
         if value > BLAS_INT_MAX:
             raise ValueError(f"{func}: {name} = {value} exceeds the 32-bit dimension limit "
@@ -409,7 +412,9 @@ def dense_backward(dy, x, W, *, y=None, z=None, activation="linear", use_bias=Tr
     y = None if y is None else _dispatch.as_array(y, func, "y")
     z = None if z is None else _dispatch.as_array(z, func, "z")
     compute, result = _compute_dtype(func, dy=dy, x=x, W=W, y=y, z=z)
-    _check_blas_dims(func, in_features=in_features, units=units)
+    # dW = x.T @ dz sums over every row in one GEMM: the rows are a BLAS dimension
+    _check_blas_dims(func, in_features=in_features, units=units,
+                     rows=_rows(x.shape[:-1]))
     if out is None:
         out = (None, None, None)
     if not (isinstance(out, tuple) and len(out) == 3):

@@ -30,7 +30,7 @@ import numpy as np
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 
 from fastact._kernels cimport (
-    fa_params, fa_omp_max_threads, fa_softmax_row_f32, fa_softmax_row_f64, _pack, _plain,
+    fa_params, team_size, fa_softmax_row_f32, fa_softmax_row_f64, _pack, _plain,
     _plain_float_type,
     unary_kernel_f32 as fa_unary_kernel_f32, unary_kernel_f64 as fa_unary_kernel_f64,
     grad_kernel_f32 as fa_grad_kernel_f32, grad_kernel_f64 as fa_grad_kernel_f64)
@@ -103,8 +103,7 @@ cdef enum:
 cdef inline int _threads_for(object n_threads, Py_ssize_t n_blocks, Py_ssize_t work):
     if n_blocks < 2 or work < PARALLEL_MIN_WORK:
         return 1
-    cdef int t = fa_omp_max_threads() if n_threads is None else <int>n_threads
-    return <int>min(max(t, 1), n_blocks)
+    return team_size(0 if n_threads is None else <int>n_threads, n_blocks)
 
 
 cdef inline int _hold_blas() noexcept nogil:

@@ -18,10 +18,6 @@ cdef extern from "fa_kernels.h" nogil:
     ctypedef void (*fa_grad_f64)(const double *, const double *, double *, Py_ssize_t,
                                  const fa_params *) noexcept nogil
 
-cdef extern from "fa_omp.h" nogil:
-    int fa_omp_enabled()
-    int fa_omp_max_threads()
-
 cdef extern from "fa_rowwise.h" nogil:
     void fa_softmax_row_f32(const float *x, float *y, Py_ssize_t n, int log_out)
     void fa_softmax_row_f64(const double *x, double *y, Py_ssize_t n, int log_out)
@@ -31,6 +27,10 @@ cdef fa_unary_f32 unary_kernel_f32(int kernel_id) noexcept nogil
 cdef fa_unary_f64 unary_kernel_f64(int kernel_id) noexcept nogil
 cdef fa_grad_f32 grad_kernel_f32(int kernel_id) noexcept nogil
 cdef fa_grad_f64 grad_kernel_f64(int kernel_id) noexcept nogil
+
+# Threads for a parallel loop (fa_omp_team_size): exported by _kernels, the one
+# module that includes fa_omp.h, so both modules see the one after-fork flag.
+cdef int team_size(int requested, Py_ssize_t work_items) noexcept nogil
 
 
 cdef inline fa_params _pack(tuple params) noexcept:

@@ -15,10 +15,26 @@ starting threads costs more than the work.  The GIL is released for arrays of
 loop).
 """
 
+from cpython.exc cimport PyErr_CheckSignals
 from cython.parallel cimport prange
 cimport numpy as cnp
+import threading
 
 cnp.import_array()
+
+ctypedef fused floating:
+    float
+    double
+
+cdef extern from "fa_omp.h" nogil:
+    int fa_omp_register_fork_handler()
+    int fa_omp_enabled()
+    int fa_omp_forked()
+    int fa_omp_max_threads()
+    int fa_omp_team_size(int requested, Py_ssize_t work_items)
+
+if fa_omp_register_fork_handler() != 0:
+    raise ImportError("fastact: pthread_atfork failed; a forked child could hang in OpenMP")
 
 # Types (fa_params, the kernel pointer types) and the small inline helpers
 # shared with _dense_kernels are declared in _kernels.pxd.
@@ -52,10 +68,20 @@ cdef fa_grad_f32 grad_kernel_f32(int kernel_id) noexcept nogil:
 cdef fa_grad_f64 grad_kernel_f64(int kernel_id) noexcept nogil:
     return fa_grad_kernel_f64(kernel_id)
 
+
+cdef int team_size(int requested, Py_ssize_t work_items) noexcept nogil:
+    return fa_omp_team_size(requested, work_items)
+
 # 16384 float32 = 64 KiB in + 64 KiB out: a chunk and its output sit in L2.
+# A long call looks for Ctrl-C between super-blocks of SIGNAL_CHUNKS chunks
+# (4 Mi elements: milliseconds of work for the slowest kernel on one core), so
+# a KeyboardInterrupt arrives well within a second; the chunks themselves, and
+# so the results, stay the same for any thread count.
 cdef enum:
     CHUNK = 16384
+    SIGNAL_CHUNKS = 256
 CHUNK_ELEMENTS = CHUNK
+SIGNAL_CHECK_ELEMENTS = CHUNK * SIGNAL_CHUNKS
 PARALLEL_MIN_ELEMENTS = 4 * CHUNK
 NOGIL_MIN_ELEMENTS = 2048
 
@@ -70,8 +96,14 @@ def openmp_enabled():
 
 
 def max_threads():
-    """omp_get_max_threads(): honours OMP_NUM_THREADS and threadpoolctl."""
+    """omp_get_max_threads(): honours OMP_NUM_THREADS and threadpoolctl (1 in a
+    process forked from one that had loaded fastact: see fa_omp.h)."""
     return fa_omp_max_threads()
+
+
+def forked_child():
+    """True in a process forked after fastact was imported: loops run serially."""
+    return bool(fa_omp_forked())
 
 
 def best_isa():
@@ -95,12 +127,59 @@ def use_isa(str name):
 cdef inline int _threads(object n_threads, Py_ssize_t n) noexcept:
     if n < PARALLEL_MIN_ELEMENTS:
         return 1
-    cdef int t = fa_omp_max_threads() if n_threads is None else <int>n_threads
-    cdef Py_ssize_t chunks = (n + CHUNK - 1) // CHUNK
-    return <int>min(max(t, 1), chunks)
+    return fa_omp_team_size(0 if n_threads is None else <int>n_threads,
+                            (n + CHUNK - 1) // CHUNK)
+
+
+cdef bint _watch_signals(Py_ssize_t n):
+    """Whether a loop over n elements looks for Ctrl-C: only long ones, and only
+    on the main thread, the one Python runs signal handlers in (elsewhere the
+    check would re-take the GIL for nothing)."""
+    return n > SIGNAL_CHECK_ELEMENTS and threading.current_thread() is threading.main_thread()
 
 
 # ----------------------------------------------------------- elementwise loops
+#
+# One loop for every elementwise driver: super-blocks of SIGNAL_CHUNKS chunks,
+# each a parallel region over its chunks (or a single call for a team of one:
+# no parallel region, so nothing waits for threads that a fork left behind),
+# then a signal check with the GIL when `watch`.  dy is NULL for the unary
+# kernels.
+
+cdef int _elementwise_loop(int kernel_id, const floating *x, const floating *dy,
+                           floating *out, Py_ssize_t n, const fa_params *p, int threads,
+                           bint watch) except -1 nogil:
+    cdef Py_ssize_t nchunks = (n + CHUNK - 1) // CHUNK, first = 0, last, c
+    while first < nchunks:
+        last = min(first + SIGNAL_CHUNKS, nchunks)
+        if threads == 1:
+            _elementwise_span(kernel_id, x, dy, out, first * CHUNK, min(last * CHUNK, n), p)
+        else:
+            for c in prange(first, last, num_threads=threads, schedule="static"):
+                _elementwise_span(kernel_id, x, dy, out, c * CHUNK,
+                                  min((c + 1) * CHUNK, n), p)
+        if watch:
+            with gil:
+                PyErr_CheckSignals()
+        first = last
+    return 0
+
+
+cdef inline void _elementwise_span(int kernel_id, const floating *x, const floating *dy,
+                                   floating *out, Py_ssize_t start, Py_ssize_t stop,
+                                   const fa_params *p) noexcept nogil:
+    """out[start:stop] from x[start:stop] (and dy[start:stop])."""
+    if floating is float:
+        if dy == NULL:
+            fa_unary_kernel_f32(kernel_id)(x + start, out + start, stop - start, p)
+        else:
+            fa_grad_kernel_f32(kernel_id)(x + start, dy + start, out + start, stop - start, p)
+    else:
+        if dy == NULL:
+            fa_unary_kernel_f64(kernel_id)(x + start, out + start, stop - start, p)
+        else:
+            fa_grad_kernel_f64(kernel_id)(x + start, dy + start, out + start, stop - start, p)
+
 
 def unary_plain(int kernel_id, object x, object out, tuple params):
     """The common case in one call: x a C-contiguous native float32/float64
@@ -151,109 +230,113 @@ def unary_plain(int kernel_id, object x, object out, tuple params):
 def unary_f32(int kernel_id, const float[::1] x, float[::1] out, tuple params,
               object n_threads=None):
     """out[i] = kernel(x[i]) for a flat float32 array (out may be x)."""
-    cdef fa_unary_f32 kernel = fa_unary_kernel_f32(kernel_id)
     cdef fa_params p = _pack(params)
-    cdef Py_ssize_t n = x.shape[0], start, c, nchunks
+    cdef Py_ssize_t n = x.shape[0]
     cdef int threads = _threads(n_threads, n)
+    cdef bint watch = _watch_signals(n)
     if n == 0:
         return
     if n < NOGIL_MIN_ELEMENTS:
-        kernel(&x[0], &out[0], n, &p)
-    elif threads == 1:
-        with nogil:
-            kernel(&x[0], &out[0], n, &p)
-    else:
-        nchunks = (n + CHUNK - 1) // CHUNK
-        with nogil:
-            for c in prange(nchunks, num_threads=threads, schedule="static"):
-                start = c * CHUNK
-                kernel(&x[start], &out[start], min(<Py_ssize_t>CHUNK, n - start), &p)
+        fa_unary_kernel_f32(kernel_id)(&x[0], &out[0], n, &p)
+        return
+    with nogil:
+        _elementwise_loop(kernel_id, &x[0], <const float *>NULL, &out[0], n, &p, threads,
+                          watch)
 
 
 def unary_f64(int kernel_id, const double[::1] x, double[::1] out, tuple params,
               object n_threads=None):
     """out[i] = kernel(x[i]) for a flat float64 array (out may be x)."""
-    cdef fa_unary_f64 kernel = fa_unary_kernel_f64(kernel_id)
     cdef fa_params p = _pack(params)
-    cdef Py_ssize_t n = x.shape[0], start, c, nchunks
+    cdef Py_ssize_t n = x.shape[0]
     cdef int threads = _threads(n_threads, n)
+    cdef bint watch = _watch_signals(n)
     if n == 0:
         return
     if n < NOGIL_MIN_ELEMENTS:
-        kernel(&x[0], &out[0], n, &p)
-    elif threads == 1:
-        with nogil:
-            kernel(&x[0], &out[0], n, &p)
-    else:
-        nchunks = (n + CHUNK - 1) // CHUNK
-        with nogil:
-            for c in prange(nchunks, num_threads=threads, schedule="static"):
-                start = c * CHUNK
-                kernel(&x[start], &out[start], min(<Py_ssize_t>CHUNK, n - start), &p)
+        fa_unary_kernel_f64(kernel_id)(&x[0], &out[0], n, &p)
+        return
+    with nogil:
+        _elementwise_loop(kernel_id, &x[0], <const double *>NULL, &out[0], n, &p, threads,
+                          watch)
 
 
 def grad_f32(int kernel_id, const float[::1] x, const float[::1] dy, float[::1] out,
              tuple params, object n_threads=None):
     """out[i] = dy[i] * f'(x[i]) (or f' from y) for flat float32 arrays."""
-    cdef fa_grad_f32 kernel = fa_grad_kernel_f32(kernel_id)
     cdef fa_params p = _pack(params)
-    cdef Py_ssize_t n = x.shape[0], start, c, nchunks
+    cdef Py_ssize_t n = x.shape[0]
     cdef int threads = _threads(n_threads, n)
+    cdef bint watch = _watch_signals(n)
     if n == 0:
         return
     with nogil:
-        if threads == 1:
-            kernel(&x[0], &dy[0], &out[0], n, &p)
-        else:
-            nchunks = (n + CHUNK - 1) // CHUNK
-            for c in prange(nchunks, num_threads=threads, schedule="static"):
-                start = c * CHUNK
-                kernel(&x[start], &dy[start], &out[start],
-                       min(<Py_ssize_t>CHUNK, n - start), &p)
+        _elementwise_loop(kernel_id, &x[0], &dy[0], &out[0], n, &p, threads, watch)
 
 
 def grad_f64(int kernel_id, const double[::1] x, const double[::1] dy, double[::1] out,
              tuple params, object n_threads=None):
     """out[i] = dy[i] * f'(x[i]) (or f' from y) for flat float64 arrays."""
-    cdef fa_grad_f64 kernel = fa_grad_kernel_f64(kernel_id)
     cdef fa_params p = _pack(params)
-    cdef Py_ssize_t n = x.shape[0], start, c, nchunks
+    cdef Py_ssize_t n = x.shape[0]
     cdef int threads = _threads(n_threads, n)
+    cdef bint watch = _watch_signals(n)
     if n == 0:
         return
     with nogil:
-        if threads == 1:
-            kernel(&x[0], &dy[0], &out[0], n, &p)
-        else:
-            nchunks = (n + CHUNK - 1) // CHUNK
-            for c in prange(nchunks, num_threads=threads, schedule="static"):
-                start = c * CHUNK
-                kernel(&x[start], &dy[start], &out[start],
-                       min(<Py_ssize_t>CHUNK, n - start), &p)
+        _elementwise_loop(kernel_id, &x[0], &dy[0], &out[0], n, &p, threads, watch)
 
 
 # ------------------------------------------------------------- row-wise loops
 
+cdef int _softmax_loop(const floating *x, floating *out, Py_ssize_t rows, Py_ssize_t n,
+                       bint log_out, int threads, bint watch) except -1 nogil:
+    """The rows in groups of about SIGNAL_CHECK_ELEMENTS elements, a signal
+    check after each group when `watch` (as _elementwise_loop)."""
+    cdef Py_ssize_t group = max(<Py_ssize_t>(CHUNK * SIGNAL_CHUNKS) // n, 1), first = 0
+    cdef Py_ssize_t last, r
+    while first < rows:
+        last = min(first + group, rows)
+        if threads == 1:
+            for r in range(first, last):
+                _softmax_row(x + r * n, out + r * n, n, log_out)
+        else:
+            for r in prange(first, last, num_threads=threads, schedule="static"):
+                _softmax_row(x + r * n, out + r * n, n, log_out)
+        if watch:
+            with gil:
+                PyErr_CheckSignals()
+        first = last
+    return 0
+
+
+cdef inline void _softmax_row(const floating *x, floating *y, Py_ssize_t n,
+                              bint log_out) noexcept nogil:
+    if floating is float:
+        fa_softmax_row_f32(x, y, n, log_out)
+    else:
+        fa_softmax_row_f64(x, y, n, log_out)
+
+
 def softmax_rows_f32(const float[:, ::1] x, float[:, ::1] out, bint log_out,
                      object n_threads=None):
     """softmax (or log_softmax) of each row of a C-contiguous float32 matrix."""
-    cdef Py_ssize_t rows = x.shape[0], n = x.shape[1], r
+    cdef Py_ssize_t rows = x.shape[0], n = x.shape[1]
     cdef int threads = _threads(n_threads, rows * n)
+    cdef bint watch = _watch_signals(rows * n)
     if rows == 0 or n == 0:
         return
     with nogil:
-        for r in prange(rows, num_threads=threads, schedule="static"):
-            fa_softmax_row_f32(&x[r, 0], &out[r, 0], n, log_out)
+        _softmax_loop(&x[0, 0], &out[0, 0], rows, n, log_out, threads, watch)
 
 
 def softmax_rows_f64(const double[:, ::1] x, double[:, ::1] out, bint log_out,
                      object n_threads=None):
     """softmax (or log_softmax) of each row of a C-contiguous float64 matrix."""
-    cdef Py_ssize_t rows = x.shape[0], n = x.shape[1], r
+    cdef Py_ssize_t rows = x.shape[0], n = x.shape[1]
     cdef int threads = _threads(n_threads, rows * n)
+    cdef bint watch = _watch_signals(rows * n)
     if rows == 0 or n == 0:
         return
     with nogil:
-        for r in prange(rows, num_threads=threads, schedule="static"):
-            fa_softmax_row_f64(&x[r, 0], &out[r, 0], n, log_out)
-
+        _softmax_loop(&x[0, 0], &out[0, 0], rows, n, log_out, threads, watch)
