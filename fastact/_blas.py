@@ -2,11 +2,11 @@
 BLAS to one thread inside their own parallel regions.
 
 fastact calls BLAS through ``scipy.linalg.cython_blas``, i.e. whatever BLAS
-SciPy was built with.  SciPy's wheels bundle OpenBLAS, whose
-``openblas_set_num_threads_local`` limits the calling thread only (the best
-tool: nothing else in the process is affected); older ones only have the
-global ``openblas_set_num_threads``.  The symbols are looked up in the
-library SciPy has loaded (found in /proc/self/maps), under the plain and the
+SciPy was built with.  SciPy's wheels bundle OpenBLAS, whose thread count is
+process-wide: ``openblas_set_num_threads`` (its ``_local`` variant sets the
+same global count in the pthreads builds SciPy ships, so it is not used; see
+``_dense_kernels._hold_blas``).  The symbols are looked up in the library
+SciPy has loaded (found in /proc/self/maps), under the plain and the
 ``scipy_`` prefixed names.  With another BLAS nothing is found and
 ``blas_thread_control()`` says so.
 """
@@ -44,22 +44,20 @@ def _address(lib, names):
 
 
 def install():
-    set_local = set_global = get_global = 0
+    set_threads = get_threads = 0
     for path in loaded_blas_paths():
         try:
             lib = ctypes.CDLL(path)
         except OSError:
             continue
-        set_local = set_local or _address(
-            lib, [p + "openblas_set_num_threads_local" for p in _PREFIXES])
-        set_global = set_global or _address(
+        set_threads = set_threads or _address(
             lib, [p + "openblas_set_num_threads" for p in _PREFIXES])
-        get_global = get_global or _address(
+        get_threads = get_threads or _address(
             lib, [p + "openblas_get_num_threads" for p in _PREFIXES])
-    if not (set_global and get_global):
-        set_global = get_global = 0
+    if not (set_threads and get_threads):
+        set_threads = get_threads = 0
     from . import _dense_kernels
-    _dense_kernels.set_blas_thread_functions(set_local, set_global, get_global)
+    _dense_kernels.set_blas_thread_functions(set_threads, get_threads)
 
 
 _installed = False

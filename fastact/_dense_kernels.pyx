@@ -17,11 +17,11 @@ follow the SIMD target chosen at import.
 # the shapes, so results are bitwise identical for any thread count):
 #   z_blk = b (broadcast), then GEMM z_blk += x_blk @ W   (beta = 1)
 #   y_blk = act(z_blk)     while z_blk is still in cache
-# BLAS is held to one thread in every block GEMM (openblas's thread-local
-# limit when SciPy's OpenBLAS has it, else its global one): the blocks
-# already use every core, nested BLAS threads cost 1.5-4.5x, and a GEMM that
-# OpenBLAS splits over its own threads rounds rows near the split
-# differently, which would make the result depend on the thread count.
+# BLAS is held to one thread during every call that runs GEMMs (see
+# _hold_blas): the blocks already use every core, nested BLAS threads cost
+# 1.5-4.5x, and a GEMM that OpenBLAS splits over its own threads rounds rows
+# near the split differently, which would make the result depend on the
+# thread count.
 
 from cython.parallel cimport prange
 from libc.string cimport memcpy, memset
@@ -41,32 +41,64 @@ ctypedef fused floating:
     float
     double
 
-ctypedef int (*fa_blas_set_threads)(int) noexcept nogil
+ctypedef void (*fa_blas_set_threads)(int) noexcept nogil
 ctypedef int (*fa_blas_get_threads)() noexcept nogil
 
 # Set by fastact._blas at import from SciPy's OpenBLAS (0 = not found).
-cdef fa_blas_set_threads _blas_set_local = NULL
-cdef fa_blas_set_threads _blas_set_global = NULL
-cdef fa_blas_get_threads _blas_get_global = NULL
+cdef fa_blas_set_threads _blas_set_threads = NULL
+cdef fa_blas_get_threads _blas_get_threads = NULL
+
+# fastact calls holding BLAS to one thread now, in any Python thread, and the
+# count to restore when the last one ends.  Changed only with the GIL held, so
+# no lock of its own (and none that a fork could leave locked).
+cdef int _blas_holders = 0
+cdef int _blas_saved_threads = 0
 
 BLAS_INT_MAX = 2 ** 31 - 1     # cython_blas passes dimensions as C int
 
 
-def set_blas_thread_functions(size_t set_local, size_t set_global, size_t get_global):
-    """Install OpenBLAS's thread-count setters (addresses from ctypes; 0 = absent)."""
-    global _blas_set_local, _blas_set_global, _blas_get_global
-    _blas_set_local = <fa_blas_set_threads>set_local
-    _blas_set_global = <fa_blas_set_threads>set_global
-    _blas_get_global = <fa_blas_get_threads>get_global
+def set_blas_thread_functions(size_t set_threads, size_t get_threads):
+    """Install openblas_set/get_num_threads (addresses from ctypes; 0 = absent)."""
+    global _blas_set_threads, _blas_get_threads
+    if _blas_holders:
+        raise RuntimeError("BLAS thread functions replaced during a dense call")
+    _blas_set_threads = <fa_blas_set_threads>set_threads
+    _blas_get_threads = <fa_blas_get_threads>get_threads
 
 
 def blas_thread_control():
     """Which mechanism holds BLAS to one thread in fastact's block GEMMs."""
-    if _blas_set_local != NULL:
-        return "thread-local (openblas_set_num_threads_local)"
-    if _blas_set_global != NULL and _blas_get_global != NULL:
-        return "global (openblas_set_num_threads around each forward pass)"
+    if _blas_set_threads != NULL and _blas_get_threads != NULL:
+        return "openblas_set_num_threads(1) while any fastact GEMM call runs"
     return "none found (a BLAS other than OpenBLAS: its own threads may oversubscribe)"
+
+
+cdef void _hold_blas() noexcept:
+    """Hold SciPy's OpenBLAS to one thread until the matching _release_blas.
+
+    OpenBLAS's count is process-wide: its openblas_set_num_threads_local only
+    sets the global count as well (in its pthreads builds, SciPy's), so
+    per-block set-and-restore raced between the blocks and now and then ran a
+    block's GEMM on two threads, one ULP off (tests/test_threads.py).  One
+    hold per call, counted across concurrent calls; the last one restores.
+    While it lasts, SciPy's own BLAS calls in other threads run on one thread.
+    Called with the GIL held."""
+    global _blas_holders, _blas_saved_threads
+    if _blas_set_threads == NULL or _blas_get_threads == NULL:
+        return
+    if _blas_holders == 0:
+        _blas_saved_threads = _blas_get_threads()
+        _blas_set_threads(1)
+    _blas_holders += 1
+
+
+cdef void _release_blas() noexcept:
+    global _blas_holders
+    if _blas_set_threads == NULL or _blas_get_threads == NULL:
+        return
+    _blas_holders -= 1
+    if _blas_holders == 0:
+        _blas_set_threads(_blas_saved_threads)
 
 
 cdef extern from "fa_math.h" nogil:
@@ -104,18 +136,6 @@ cdef inline int _threads_for(object n_threads, Py_ssize_t n_blocks, Py_ssize_t w
     if n_blocks < 2 or work < PARALLEL_MIN_WORK:
         return 1
     return team_size(0 if n_threads is None else <int>n_threads, n_blocks)
-
-
-cdef inline int _hold_blas() noexcept nogil:
-    """Limit BLAS to one thread for the calling thread; returns what to restore."""
-    if _blas_set_local != NULL:
-        return _blas_set_local(1)
-    return 0
-
-
-cdef inline void _release_blas(int previous) noexcept nogil:
-    if _blas_set_local != NULL:
-        _blas_set_local(previous)
 
 
 cdef inline void _epilogue(floating *z, floating *y, Py_ssize_t rows, Py_ssize_t n,
@@ -167,7 +187,7 @@ def dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object bia
     cdef const floating *bp = NULL
     cdef const floating[::1] bias_view
     cdef fa_params p = _pack(params)
-    cdef int threads = 1, saved_global = 0, previous
+    cdef int threads = 1
     cdef floating beta = 0
     if n_rows == 0 or n == 0:
         return
@@ -176,25 +196,20 @@ def dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object bia
         bp = &bias_view[0]
         beta = 1
     threads = _threads_for(n_threads, n_blocks, n_rows * (k + 1) * n)
-    if _blas_set_local == NULL and _blas_set_global != NULL:
-        saved_global = _blas_get_global()
-        _blas_set_global(1)
+    _hold_blas()
     try:
         with nogil:
             for blk in prange(n_blocks, num_threads=threads, schedule="static"):
                 start = blk * block_rows
                 rows = min(block_rows, n_rows - start)
-                previous = _hold_blas()
                 if bp != NULL:
                     for r in range(rows):
                         memcpy(&z[start + r, 0], bp, n * sizeof(floating))
                 _gemm_rows(&x[start, 0] if k > 0 else NULL, &w[0, 0] if k > 0 else NULL,
                            &z[start, 0], <int>rows, <int>k, <int>n, beta)
-                _release_blas(previous)
                 _epilogue(&z[start, 0], &y[start, 0], rows, n, kernel_id, rowwise, &p)
     finally:
-        if saved_global:
-            _blas_set_global(saved_global)
+        _release_blas()
 
 
 def dense_dz(const floating[:, ::1] dy, const floating[:, ::1] src, floating[:, ::1] dz,
@@ -299,27 +314,27 @@ def dense_grads(const floating[:, ::1] dz, const floating[:, ::1] x, const float
     cdef Py_ssize_t col_block = max(64, (n + 3) // 4)
     cdef Py_ssize_t n_col_blocks = (n + col_block - 1) // col_block
     cdef Py_ssize_t blk, start, rows, cols
-    cdef int threads, previous
+    cdef int threads
     if k == 0 or n_rows == 0 or n == 0:
         dx[:, :] = 0
         dw[:, :] = 0
         return
     threads = _threads_for(n_threads, max(n_row_blocks, n_col_blocks), n_rows * k * n)
-    with nogil:
-        for blk in prange(n_row_blocks, num_threads=threads, schedule="static"):
-            start = blk * block_rows
-            rows = min(block_rows, n_rows - start)
-            previous = _hold_blas()
-            _gemm_op(&dz[start, 0], <int>n, &w[0, 0], <int>n, &dx[start, 0], <int>k,
-                     <int>rows, <int>k, <int>n, False, True)
-            _release_blas(previous)
-        for blk in prange(n_col_blocks, num_threads=threads, schedule="static"):
-            start = blk * col_block
-            cols = min(col_block, n - start)
-            previous = _hold_blas()
-            _gemm_op(&x[0, 0], <int>k, &dz[0, start], <int>n, &dw[0, start], <int>n,
-                     <int>k, <int>cols, <int>n_rows, True, False)
-            _release_blas(previous)
+    _hold_blas()
+    try:
+        with nogil:
+            for blk in prange(n_row_blocks, num_threads=threads, schedule="static"):
+                start = blk * block_rows
+                rows = min(block_rows, n_rows - start)
+                _gemm_op(&dz[start, 0], <int>n, &w[0, 0], <int>n, &dx[start, 0], <int>k,
+                         <int>rows, <int>k, <int>n, False, True)
+            for blk in prange(n_col_blocks, num_threads=threads, schedule="static"):
+                start = blk * col_block
+                cols = min(col_block, n - start)
+                _gemm_op(&x[0, 0], <int>k, &dz[0, start], <int>n, &dw[0, start], <int>n,
+                         <int>k, <int>cols, <int>n_rows, True, False)
+    finally:
+        _release_blas()
 
 
 cdef inline bint _disjoint(cnp.ndarray a, cnp.ndarray b) noexcept:
