@@ -116,18 +116,19 @@ def run_into(out, inputs, compute, result, fill):
     computes into a temporary and copies, so overlapping views never corrupt
     the result.  Returns the result array.
     """
-    shape = inputs[0].shape
     flats = [flat_view(a) for a in inputs]
     if any(f is None for f in flats) or not _same_order(inputs):
         inputs = [np.ascontiguousarray(a) for a in inputs]
         flats = [a.reshape(-1) for a in inputs]
+    # Every array that fill() writes is laid out like inputs[0] (C or F order),
+    # so element i of its flat view is element i of the flat inputs.
     if out is None:
         if result == compute:
-            res = np.empty_like(inputs[0], dtype=result)   # keeps C/F order
+            res = np.empty_like(inputs[0], dtype=result)
             fill(flats, res.ravel(order="K"))
             return res
-        tmp = np.empty(shape, dtype=compute)
-        fill(flats, tmp.reshape(-1))
+        tmp = np.empty_like(inputs[0], dtype=compute)
+        fill(flats, tmp.ravel(order="K"))
         with np.errstate(over="ignore"):      # float16 results beyond 65504 are inf
             return tmp.astype(result)
     target = flat_view(out)
@@ -138,8 +139,8 @@ def run_into(out, inputs, compute, result, fill):
     if direct:
         fill(flats, target)
     else:
-        tmp = np.empty(shape, dtype=compute)
-        fill(flats, tmp.reshape(-1))
+        tmp = np.empty_like(inputs[0], dtype=compute)
+        fill(flats, tmp.ravel(order="K"))
         with np.errstate(over="ignore"):
             np.copyto(out, tmp, casting="unsafe")
     return out
