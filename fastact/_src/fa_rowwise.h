@@ -67,11 +67,21 @@ static inline void fa_softmax_row_f32(const float *x, float *y, ptrdiff_t n, int
     double m = fa_row_scan_float(x, n, &nans, &infs);
     if (fa_row_special_float(x, y, n, log_out, m, nans, infs)) return;
     double s = 0.0;
-    for (ptrdiff_t i = 0; i < n; i++) s += fa_fast_exp((double)x[i] - m);
     if (log_out) {
-        double log_s = log(s);
+        /* log(s) with s = 1 + (the others' terms): the max element's result
+         * is -log(s), about -(s - 1), so s - 1 must keep its relative
+         * accuracy: Neumaier-compensated sum, log(s) + c / s (as float64). */
+        double c = 0.0;
+        for (ptrdiff_t i = 0; i < n; i++) {
+            double e = fa_fast_exp((double)x[i] - m);
+            double t = s + e;
+            c += fabs(s) >= fabs(e) ? (s - t) + e : (e - t) + s;
+            s = t;
+        }
+        double log_s = log(s) + c / s;
         for (ptrdiff_t i = 0; i < n; i++) y[i] = (float)(((double)x[i] - m) - log_s);
     } else {
+        for (ptrdiff_t i = 0; i < n; i++) s += fa_fast_exp((double)x[i] - m);
         double inv = 1.0 / s;  /* s in [1, n]: 1/s then a product keeps < 2^-50 */
         for (ptrdiff_t i = 0; i < n; i++) y[i] = (float)(fa_fast_exp((double)x[i] - m) * inv);
     }
