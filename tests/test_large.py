@@ -1,0 +1,200 @@
+"""Sizes: Ctrl-C during a long call, arrays of more than 2**31 elements, and
+GEMM dimensions beyond SciPy's 32-bit BLAS interface.
+
+* Interrupts: a subprocess starts a long elementwise call and receives SIGINT.
+  The drivers check for signals between super-blocks of
+  ``_kernels.SIGNAL_CHECK_ELEMENTS``; the test asserts that the
+  KeyboardInterrupt came from inside the kernel call (its traceback goes
+  through ``_kernels``), that the call stopped part-way (elements left
+  unwritten) and that the process still computes correctly afterwards.  The
+  reaction time is printed (``-s``), not asserted: the machine is shared.
+  CI runs 1e8 elements; ``-m large`` runs 1e9.
+* ``-m large``: float32 arrays of 2**31 + a few chunks elements (8.6 GB each,
+  two or three alive at once) through the elementwise, row-wise and dense
+  paths, every element compared.  They need ~18 GB of free memory.
+* BLAS dimensions: zero-stride (broadcast) arrays give dense and
+  dense_backward shapes beyond 2**31 - 1 without allocating them; the error
+  comes before any allocation.
+"""
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import fastact
+from fastact import _kernels
+from fastact import activations as A
+from fastact import derivatives as D
+
+INT_MAX = 2 ** 31 - 1
+CHUNK = _kernels.CHUNK_ELEMENTS
+
+# --------------------------------------------------------------------------
+# Ctrl-C
+# --------------------------------------------------------------------------
+
+INTERRUPTED_CHILD = textwrap.dedent("""
+    import sys, time, traceback
+    import numpy as np
+    from fastact import activations as A
+
+    n = int(sys.argv[1])
+    x = np.full(n, 0.5, np.float32)
+    print("calling", flush=True)
+    try:
+        A.gelu(x, out=x)
+        print("completed", flush=True)
+    except KeyboardInterrupt:
+        when = time.perf_counter()
+        in_kernel = "_kernels" in traceback.format_exc()
+        print("interrupted", when, int(np.count_nonzero(x == 0.5)), in_kernel, flush=True)
+    # still usable: a parallel call and a dense layer, checked
+    y = A.sigmoid(np.zeros(300_000, np.float32))
+    z = __import__("fastact").dense(np.ones((3, 2)), np.ones((2, 4)), None, "relu")
+    print("usable", bool((y == 0.5).all() and (z == 2).all()), flush=True)
+""")
+
+
+def _interrupt(n):
+    """(reaction seconds, unwritten elements, through the kernel, usable after)."""
+    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED_CHILD, str(n)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "calling", proc.stderr.read()
+        sent = time.perf_counter()            # CLOCK_MONOTONIC: the child's clock too
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    lines = dict(line.split(" ", 1) for line in out.splitlines())
+    assert "interrupted" in lines, f"the call was not interrupted: {out} {err}"
+    when, unwritten, in_kernel = lines["interrupted"].split()
+    return float(when) - sent, int(unwritten), in_kernel == "True", lines["usable"] == "True"
+
+
+@pytest.mark.parametrize("n", [10 ** 8, pytest.param(10 ** 9, marks=pytest.mark.large)],
+                         ids=["1e8", "1e9"])
+def test_ctrl_c_interrupts_a_long_call(n):
+    reaction, unwritten, in_kernel, usable = _interrupt(n)
+    print(f"\n{n:.0e} elements: KeyboardInterrupt {reaction * 1000:.0f} ms after SIGINT, "
+          f"{unwritten} elements not yet computed")
+    assert in_kernel, "the KeyboardInterrupt was raised outside the kernel call"
+    assert unwritten > 0, "the call ran to the end before raising"
+    assert usable, "fastact gave wrong results after the interrupt"
+
+
+def test_signal_checks_keep_the_chunks():
+    # the super-blocks are whole chunks: the check cannot move a chunk boundary
+    assert _kernels.SIGNAL_CHECK_ELEMENTS % CHUNK == 0
+
+
+# --------------------------------------------------------------------------
+# GEMM dimensions beyond the BLAS int: a clear error, before allocating
+# --------------------------------------------------------------------------
+
+def _zeros(shape):
+    return np.broadcast_to(np.float32(0), shape)      # no memory behind it
+
+
+@pytest.mark.parametrize("call,dim", [
+    (lambda: fastact.dense(_zeros((1, INT_MAX + 1)), _zeros((INT_MAX + 1, 1))),
+     "in_features"),
+    (lambda: fastact.dense(_zeros((1, 1)), _zeros((1, INT_MAX + 1)), None, "relu"), "units"),
+    (lambda: fastact.dense_backward(_zeros((1, 1)), _zeros((1, INT_MAX + 1)),
+                                    _zeros((INT_MAX + 1, 1))), "in_features"),
+    (lambda: fastact.dense_backward(_zeros((INT_MAX + 1, 1)), _zeros((INT_MAX + 1, 1)),
+                                    np.ones((1, 1), np.float32)), "rows"),
+    (lambda: fastact.dense_backward(_zeros((2 ** 16, 2 ** 15, 1)), _zeros((2 ** 16, 2 ** 15, 1)),
+                                    np.ones((1, 1), np.float32)), "rows"),
+], ids=["dense in_features", "dense units", "backward in_features", "backward rows",
+        "backward rows 3-d"])
+def test_blas_dimension_beyond_int_is_a_clear_error(call, dim):
+    with pytest.raises(ValueError, match=rf"\b{dim}\b.*32-bit"):
+        call()
+
+
+# --------------------------------------------------------------------------
+# More than 2**31 elements (on demand: -m large)
+# --------------------------------------------------------------------------
+
+N_LARGE = 2 ** 31 + 5 * CHUNK + 3            # past the int range, a SIMD tail at the end
+BLOCK = 2 ** 20
+
+
+def _available_bytes():
+    with open("/proc/meminfo") as f:
+        info = dict(line.split(":") for line in f)
+    return int(info["MemAvailable"].split()[0]) * 1024
+
+
+def _pattern():
+    i = np.arange(BLOCK)
+    return (((i * 7919) % 4001) / 200.0 - 10.0).astype(np.float32)    # [-10, 10]
+
+
+def _filled(n):
+    """float32 array of n elements: the pattern repeated every BLOCK elements."""
+    x = np.empty(n, np.float32)
+    pat = _pattern()
+    for s in range(0, n, BLOCK):
+        x[s:s + BLOCK] = pat[:n - s]
+    return x
+
+
+def _assert_blocks(got, want_block, what):
+    """got[s:s + BLOCK] == want_block for every block (bitwise)."""
+    for s in range(0, got.shape[0], BLOCK):
+        part = got[s:s + BLOCK]
+        if not np.array_equal(part, want_block[:part.shape[0]], equal_nan=True):
+            bad = s + int(np.argmax(part != want_block[:part.shape[0]]))
+            raise AssertionError(f"{what}: element {bad} (block at {s}) differs")
+
+
+@pytest.fixture
+def room_for(request):
+    need = request.param
+    if _available_bytes() < need:
+        pytest.skip(f"needs {need / 2 ** 30:.1f} GiB of available memory, "
+                    f"{_available_bytes() / 2 ** 30:.1f} GiB available")
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("room_for", [2 * 4 * N_LARGE + 2 ** 30], indirect=True)
+def test_elementwise_beyond_2_to_the_31(room_for):
+    pat = _pattern()
+    x = _filled(N_LARGE)
+    y = A.sigmoid(x)                                          # a new 8.6 GB result
+    _assert_blocks(y, A.sigmoid(pat), "sigmoid")
+    D.tanh(y=A.tanh(x, out=y), dy=x, out=y)                   # in place, from y, with dy
+    _assert_blocks(y, D.tanh(y=A.tanh(pat), dy=pat), "tanh' from y, dy, in place")
+    A.relu(x, negative_slope=0.1, max_value=3.0, out=x)       # in place, parameters
+    _assert_blocks(x, A.relu(pat, negative_slope=0.1, max_value=3.0), "relu in place")
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("room_for", [2 * 4 * N_LARGE + 2 ** 30], indirect=True)
+def test_softmax_beyond_2_to_the_31(room_for):
+    cols = BLOCK // 32                             # 32 rows per pattern block
+    rows = N_LARGE // cols
+    assert rows * cols > INT_MAX
+    x = _filled(rows * cols).reshape(rows, cols)
+    y = A.softmax(x)
+    _assert_blocks(y.reshape(-1), A.softmax(_pattern().reshape(32, cols)).reshape(-1),
+                   "softmax")
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("room_for", [2 * 4 * N_LARGE + 2 ** 30], indirect=True)
+def test_dense_with_more_than_2_to_the_31_rows(room_for):
+    # rows are not a BLAS dimension in the forward pass (blocks of <= 8192 rows)
+    x = _filled(N_LARGE).reshape(N_LARGE, 1)
+    W = np.array([[0.5]], np.float32)
+    b = np.array([0.25], np.float32)
+    y = fastact.dense(x, W, b, "sigmoid")
+    want = fastact.dense(_pattern().reshape(-1, 1), W, b, "sigmoid")
+    _assert_blocks(y.reshape(-1), want.reshape(-1), "dense sigmoid")
