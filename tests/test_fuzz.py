@@ -96,6 +96,8 @@ def parameters(draw, act):
             values[p.name] = None
             continue
         low = {"positive": 0.05, "nonnegative": 0.0}.get(p.check, -8.0)
+        if act.name == "squareplus":
+            low = 0.05         # b = 0: see test_squareplus_without_b_below
         values[p.name] = draw(st.floats(low, 8.0))
     if act.name == "relu" and values["max_value"] is not None:
         values["max_value"] = max(values["max_value"], 0.05)
@@ -281,3 +283,13 @@ def test_dense_backward(data, spec, dtype, lead, k, units):
     # db: a float64 sum of the dz, rounded once to the compute dtype
     test_dense.assert_within(db, dz.sum(axis=0), eps * np.abs(dz.sum(axis=0))
                              + g(n, eps64) * 2 * adz.sum(axis=0) + tiny, "db")
+
+
+# Found by FASTACT_FUZZ=long and not fixed here (the scalar formulas are not this
+# issue's files): with b = 0, squareplus is relu, (x + |x|) / 2, and its float64
+# derivative is 0.5 instead of 1 where x * x underflows (x < ~1e-154).  (At x = 0
+# itself, the kink, fastact gives 0.5 and reference.py's 0/0 gives NaN.)
+@pytest.mark.xfail(strict=True, reason="squareplus'(x, b=0) is 0.5 for tiny x > 0 (float64)")
+def test_squareplus_without_b_below():
+    x = np.array([5e-324, 1e-200, 1e-160, 1e-100])
+    assert (D.squareplus(x, b=0.0) == 1.0).all()
