@@ -126,6 +126,7 @@ def growth(call, raises, calls):
 def test_no_growth_over_many_calls(name, call, raises, calls):
     calls = _calls(name, calls)
     traced, rss = growth(call, raises, calls)
+    print(f"\n{name}: {calls} calls, tracemalloc {traced:+d} B, RSS {rss:+d} B")
     # 4 bytes a call: less than any leaked Python object (>= 16 bytes) or array
     assert traced <= 4 * calls, f"{name}: tracemalloc grew by {traced} bytes over {calls} calls"
     # RSS moves in pages and with malloc's arenas: 1 MiB of slack plus 8 bytes a call
