@@ -285,14 +285,12 @@ def test_dense_backward(data, spec, dtype, lead, k, units):
                              + g(n, eps64) * 2 * adz.sum(axis=0) + tiny, "db")
 
 
-# Found by FASTACT_FUZZ=long: with b = 0, squareplus is relu, (x + |x|) / 2.  The
-# float64 derivative from x was 0.5 instead of 1 where x * x underflows (fixed on
-# main meanwhile, 3868549); the derivative from y still is, y^2 / (y^2 + b/4) = 0/0
-# -> 0.5 for 0 < y < ~1e-154, and y = 0 (every x <= 0) cannot tell the slope 0
-# from the kink.  Not fixed here (the scalar formulas and the manifest's from_y
-# are not this issue's files).  (At x = 0 itself fastact gives the kink value
-# 0.5 and reference.py's 0/0 NaN, so the fuzzing draws b > 0.)
-@pytest.mark.xfail(strict=True, reason="squareplus' from y with b=0 is 0.5 for tiny y > 0")
-def test_squareplus_without_b_below():
-    y = np.array([5e-324, 1e-200, 1e-160])
-    assert (D.squareplus(y=y, b=0.0) == 1.0).all()
+# Found by FASTACT_FUZZ=long: with b = 0, squareplus is relu, (x + |x|) / 2, and
+# both derivatives were 0.5 instead of 1 where x * x (or y * y) underflows.  (At
+# x = 0 itself fastact gives the kink value 0.5 and reference.py's 0/0 NaN, so
+# the fuzzing draws b > 0.)
+def test_squareplus_without_b_below_the_square_underflow():
+    for tiny in (np.array([5e-324, 1e-200, 1e-160]), np.array([1e-45, 1e-30], np.float32)):
+        assert (D.squareplus(tiny, b=0.0) == 1.0).all()
+        assert (D.squareplus(-tiny, b=0.0) == 0.0).all()
+        assert (D.squareplus(y=tiny, b=0.0) == 1.0).all()
