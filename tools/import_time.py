@@ -41,6 +41,8 @@ def main(argv):
     print(f"import fastact: median {total:.1f} ms over {runs} runs "
           f"(min {min(r[0] for r in results):.1f} ms), of which numpy {numpy_ms:.1f} ms; "
           f"load average {os.getloadavg()[0]:.2f}")
+    beyond = statistics.median(r[0] - r[1] for r in results)
+    print(f"fastact beyond numpy: median {beyond:.1f} ms")
     own = sorted(((self_us, name) for name, self_us, _, _ in rows
                   if name.startswith("fastact")), reverse=True)[:8]
     print("fastact's own modules (self time, last run):",
