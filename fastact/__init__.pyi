@@ -1,6 +1,6 @@
 # Type stub of the package namespace: the fused dense layer's signatures (the
-# activation modules have their own generated stubs) and the training modules
-# that fastact/__init__.py imports on first access.  Checked against the
+# activation modules have their own generated stubs) and the training and plot
+# modules that fastact/__init__.py imports on first access.  Checked against the
 # installed package by mypy's stubtest (CI).
 from collections.abc import Callable
 from typing import Any, Literal, overload
@@ -16,6 +16,7 @@ from . import losses as losses
 from . import metrics as metrics
 from . import models as models
 from . import optimizers as optimizers
+from . import plot as plot
 
 _Array = npt.NDArray[np.floating[Any]]
 _ActivationArg = str | Callable[..., Any] | None
