@@ -68,7 +68,8 @@ def config():
         "threads": _kernels.max_threads(),
         "simd compiled": ", ".join(_kernels.compiled_isas()),
         "simd best on this cpu": _kernels.best_isa(),
-        "simd in use": f"{_kernels.current_isa()} ({_simd.REASON})",
+        "simd in use": _kernels.current_isa(),
+        "simd chosen because": _simd.REASON,
         "blas": _blas(),
         "blas threads in fastact's block GEMMs": _blas_control(),
     }

@@ -895,6 +895,24 @@ def _step_allocations(model, x, y, batch_size, epochs=4):
 NOISE = 4096
 
 
+def _numpy_reduction_buffer(rows, cols):
+    """Bytes NumPy itself holds while it sums a (rows, cols) float64 array along
+    its rows, as the losses and metrics do: the iterator's buffer, 64 KiB
+    (8192 elements) before NumPy 2.3 and none since.  Not an array of the
+    step's; measured rather than assumed, so the limit is as tight as the
+    installed NumPy allows (tools/test_oldest.sh runs NumPy 1.23).  A figure
+    under NOISE is the Python objects of the call, which NOISE already allows."""
+    a, out = np.ones((rows, cols)), np.empty(rows)
+    tracemalloc.start()
+    try:
+        level = tracemalloc.get_traced_memory()[0]
+        a.sum(axis=-1, out=out)
+        held = tracemalloc.get_traced_memory()[1] - level
+        return held if held > NOISE else 0
+    finally:
+        tracemalloc.stop()
+
+
 @pytest.mark.parametrize("loss, head, optimizer", [
     ("sparse_categorical_crossentropy", "softmax", "adam"),   # fused softmax + CE
     ("binary_crossentropy", "sigmoid", "sgd"),                # fused sigmoid + BCE
@@ -917,9 +935,10 @@ def test_training_step_allocates_no_arrays(loss, head, optimizer, rng):
                         Dense(units, head, dtype=F64)])
     model.compile(opt, loss, ["accuracy"])
     found = _step_allocations(model, x, y, batch)
+    limit = NOISE + _numpy_reduction_buffer(batch, 10)
     assert found["steps"] == 3 * 4
-    assert found["loop"] <= NOISE, found
-    assert found["ours"] <= NOISE, found
+    assert found["loop"] <= limit, found
+    assert found["ours"] <= limit, found
     # Retained memory: an array kept per step would add >= 8 KB x 8 steps.
     # What does grow here is the interpreter's free lists filling up (tuples,
     # floats... freed into them stay traced), 0.1-0.7 KB per step for a while

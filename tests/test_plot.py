@@ -4,6 +4,7 @@ plots, and matplotlib stays optional (``import fastact`` never loads it)."""
 import doctest
 import functools
 import io
+import os
 import subprocess
 import sys
 
@@ -248,8 +249,9 @@ def test_docstring_examples_run():
 # ---------------------------------------------------------------- matplotlib optional
 
 def _run(code):
+    # cwd: tests/, not the checkout, whose uncompiled fastact/ `python -c` would import
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, cwd=os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_import_fastact_does_not_import_matplotlib():

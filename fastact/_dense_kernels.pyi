@@ -1,0 +1,45 @@
+# Type stub of the compiled module fastact/_dense_kernels.pyx (the fused dense
+# loops over SciPy's cython_blas).  Checked against the built module by mypy's
+# stubtest (CI).  Matrices are C-contiguous float32 or float64, all of one
+# dtype in a call (a Cython fused type, spelled here as a TypeVar).
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+_Float = TypeVar("_Float", np.float32, np.float64)
+_Array = npt.NDArray[np.floating[Any]]
+_Params = tuple[float, float, float, float]
+
+BLAS_INT_MAX: int
+
+def set_blas_thread_functions(set_local: int, set_global: int, get_global: int) -> None: ...
+def blas_thread_control() -> str: ...
+def dense_block_rows(n_rows: int, in_features: int, units: int, itemsize: int) -> int: ...
+def dense_forward(
+    x: npt.NDArray[_Float], w: npt.NDArray[_Float], bias: npt.NDArray[_Float] | None,
+    z: npt.NDArray[_Float], y: npt.NDArray[_Float], kernel_id: int, rowwise: int,
+    params: _Params, block_rows: int, n_threads: int | None = None,
+) -> None: ...
+def dense_dz(
+    dy: npt.NDArray[_Float], src: npt.NDArray[_Float], dz: npt.NDArray[_Float],
+    kernel_id: int, rowwise: int, params: _Params, block_rows: int,
+    n_threads: int | None = None,
+) -> None: ...
+def column_sums(
+    a: npt.NDArray[_Float], out: npt.NDArray[_Float], block_rows: int,
+    n_threads: int | None = None,
+) -> None: ...
+def dense_grads(
+    dz: npt.NDArray[_Float], x: npt.NDArray[_Float], w: npt.NDArray[_Float],
+    dx: npt.NDArray[_Float], dw: npt.NDArray[_Float], block_rows: int,
+    n_threads: int | None = None,
+) -> None: ...
+def dense_plain(
+    x: Any, w: Any, bias: Any, kernel_id: int, rowwise: int, params: _Params,
+    out: Any = None,
+) -> _Array | None: ...
+def dense_backward_plain(
+    dy: Any, x: Any, w: Any, src: Any, kernel_id: int, rowwise: int, params: _Params,
+    dx_out: Any, dw_out: Any, db_out: Any, use_bias: bool,
+) -> tuple[_Array, _Array, _Array | None] | None: ...
