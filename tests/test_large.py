@@ -30,6 +30,7 @@ import fastact
 from fastact import _kernels
 from fastact import activations as A
 from fastact import derivatives as D
+import child
 
 INT_MAX = 2 ** 31 - 1
 CHUNK = _kernels.CHUNK_ELEMENTS
@@ -62,7 +63,7 @@ INTERRUPTED_CHILD = textwrap.dedent("""
 
 def _interrupt(n):
     """(reaction seconds, unwritten elements, through the kernel, usable after)."""
-    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED_CHILD, str(n)],
+    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED_CHILD, str(n)], cwd=child.CWD,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "calling", proc.stderr.read()

@@ -4,7 +4,6 @@ plots, and matplotlib stays optional (``import fastact`` never loads it)."""
 import doctest
 import functools
 import io
-import os
 import subprocess
 import sys
 
@@ -19,6 +18,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 import fastact.plot as fplot  # noqa: E402
 from fastact import _manifest, activations, derivatives  # noqa: E402
+import child  # noqa: E402
 
 NEEDS_PARAMS = {a.name for a in _manifest.ACTIVATIONS
                 if any(p.default is _manifest.REQUIRED for p in a.params)}
@@ -251,7 +251,7 @@ def test_docstring_examples_run():
 def _run(code):
     # cwd: tests/, not the checkout, whose uncompiled fastact/ `python -c` would import
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, cwd=os.path.dirname(os.path.abspath(__file__)))
+                          timeout=120, cwd=child.CWD)
 
 
 def test_import_fastact_does_not_import_matplotlib():

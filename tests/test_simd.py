@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from fastact import _config, _kernels, _simd
+import child
 
 ORDER = _kernels.ISA_NAMES
 AVX512_FLAGS = {"avx512f", "avx512dq", "avx512bw", "avx512vl"}
@@ -38,7 +39,7 @@ def import_with(value):
     if value is not None:
         env[_simd.ENV_VAR] = value
     done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
-                          text=True, timeout=120, cwd=os.path.dirname(__file__))
+                          text=True, timeout=120, cwd=child.CWD)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -18,12 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 import fastact
 from fastact import _kernels, _manifest
 from fastact import activations as A
 from fastact import derivatives as D
+import child
 
 openmp_only = pytest.mark.skipif(not _kernels.openmp_enabled(),
                                  reason="serial build (FASTACT_DISABLE_OPENMP)")
@@ -32,7 +33,8 @@ CHUNK = _kernels.CHUNK_ELEMENTS
 
 
 def run_python(code, **env):
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=child.CWD,
+                          capture_output=True,
                           text=True, timeout=120, env=dict(os.environ, **env))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
