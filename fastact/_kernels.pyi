@@ -12,6 +12,7 @@ _F64 = npt.NDArray[np.float64]
 _Params = tuple[float, float, float, float]
 
 CHUNK_ELEMENTS: int
+SIGNAL_CHECK_ELEMENTS: int
 PARALLEL_MIN_ELEMENTS: int
 NOGIL_MIN_ELEMENTS: int
 NUM_KERNELS: int
