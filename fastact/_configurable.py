@@ -15,6 +15,11 @@ class Configurable:
     def from_config(cls, config):
         return cls(**config)
 
+    def serialized(self, module):
+        """Keras 3's serialized form, as ``<module>.serialize`` returns it."""
+        return {"module": module, "class_name": type(self).__name__,
+                "config": self.get_config(), "registered_name": None}
+
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"

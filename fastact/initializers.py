@@ -491,8 +491,7 @@ def serialize(initializer):
     """
     if not isinstance(initializer, Initializer):
         return initializer
-    return {"module": "fastact.initializers", "class_name": type(initializer).__name__,
-            "config": initializer.get_config(), "registered_name": None}
+    return initializer.serialized("fastact.initializers")
 
 
 def deserialize(config):

@@ -1145,8 +1145,7 @@ def serialize(layer):
     >>> config["class_name"], config["config"]["units"], config["config"]["activation"]
     ('Dense', 2, 'tanh')
     """
-    return {"module": "fastact.layers", "class_name": type(layer).__name__,
-            "config": layer.get_config(), "registered_name": None}
+    return layer.serialized("fastact.layers")
 
 
 def deserialize(config):

@@ -765,8 +765,7 @@ def serialize(loss):
     >>> losses.serialize(losses.BinaryCrossentropy(from_logits=True))["config"]
     {'name': 'binary_crossentropy', 'reduction': 'sum_over_batch_size', 'from_logits': True}
     """
-    return {"module": "fastact.losses", "class_name": type(loss).__name__,
-            "config": loss.get_config(), "registered_name": None}
+    return loss.serialized("fastact.losses")
 
 
 def deserialize(config):

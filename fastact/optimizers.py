@@ -377,8 +377,7 @@ def serialize(optimizer):
     >>> optimizers.serialize(optimizers.SGD(0.1))["config"]
     {'name': 'sgd', 'learning_rate': 0.1, 'momentum': 0.0, 'nesterov': False}
     """
-    return {"module": "fastact.optimizers", "class_name": type(optimizer).__name__,
-            "config": optimizer.get_config(), "registered_name": None}
+    return optimizer.serialized("fastact.optimizers")
 
 
 def deserialize(config):
