@@ -451,8 +451,24 @@ class Layer(Configurable):
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
 
+    def __reduce__(self):
+        """Pickle as Keras saves a layer: its config, input shape and weights.
+        Not pickled: the last call's arrays, the gradients and the workspaces
+        (a layer that has seen a large batch would otherwise carry it along,
+        to every Dask worker it is sent to)."""
+        return _restore_layer, (type(self), self.get_config(), self.input_shape,
+                                self.get_weights())
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _restore_layer(cls, config, input_shape, weights):
+    layer = cls.from_config(config)
+    if input_shape is not None:
+        layer.build(input_shape)
+        layer.set_weights(weights)
+    return layer
 
 
 class InputLayer:

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from . import _dask
 from . import initializers as _initializers
 from . import layers as _layers
 from . import losses as _losses
@@ -408,13 +409,19 @@ class Sequential:
 
         Returns
         -------
-        ndarray
+        ndarray, or a lazy Dask array for a Dask ``x``
+            A Dask ``x`` is scored block by block of samples (its other axes
+            are rechunked to one chunk); the model enters the graph once, as
+            its config and weights (see ``__reduce__``), and is built here
+            first, so every worker gets the same weights.
         """
         self._check_ready()
+        batch_size = _check_batch_size(batch_size)
+        if x.__class__ is not np.ndarray and _dask.is_dask(x):
+            return _dask.predict(self, x, batch_size)
         x = self._as_input(x)
         if not self.built:
             self.build(x.shape)
-        batch_size = _check_batch_size(batch_size)
         n = x.shape[0]
         steps = max(1, math.ceil(n / batch_size))
         bar = _Progbar(steps) if verbose else None
@@ -847,8 +854,29 @@ class Sequential:
     def from_config(cls, config):
         return cls([_layers.deserialize(c) for c in config["layers"]], name=config.get("name"))
 
+    def __reduce__(self):
+        """Pickle the layers (each as its config and weights), the input shape
+        and the compile arguments.  Not pickled: the optimizer's state (Adam's
+        moments restart from zero) and the arrays of the last batch."""
+        compiled = None
+        if self.compiled:
+            compiled = (_optimizers.serialize(self.optimizer), _losses.serialize(self.loss),
+                        self._metric_ids)
+        return _restore_model, (type(self), self.name, self._layers, self._input_shape,
+                                compiled)
+
     def __repr__(self):
         return f"<Sequential name={self.name}, layers={len(self._layers)}>"
+
+
+def _restore_model(cls, name, layers, input_shape, compiled):
+    model = cls(layers, name=name)
+    if input_shape is not None:
+        model.build(input_shape)
+    if compiled is not None:
+        optimizer, loss, metrics = compiled
+        model.compile(_optimizers.deserialize(optimizer), _losses.deserialize(loss), metrics)
+    return model
 
 
 def _logs(loss, metrics):
