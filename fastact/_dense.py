@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-from . import _blas, _dispatch, _manifest, activations, derivatives
+from . import _blas, _dask, _dispatch, _manifest, activations, derivatives
 
 _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 _ROWWISE_CODE = {"softmax": 1, "log_softmax": 2}
@@ -242,6 +242,11 @@ def dense(x, W, b=None, activation="linear", *, out=None, return_z=False):
     the three of ``f(x @ W + b)`` in NumPy.  Results are bitwise identical
     for any thread count.  float16 inputs are computed in float32.
 
+    A Dask ``x`` gives a lazy Dask array, bitwise equal to the in-memory
+    result: its rows are rechunked to whole row blocks of the in-memory
+    computation, its feature axis to one chunk, and W and b are sent to each
+    worker once (``out=`` is then a TypeError).
+
     Examples
     --------
     >>> import numpy as np, fastact
@@ -253,13 +258,23 @@ def dense(x, W, b=None, activation="linear", *, out=None, return_z=False):
     >>> y, z
     (array([[0.73105858, 0.11920292]]), array([[ 1., -2.]]))
     """
-    func = "dense"
     if not return_z and activation.__class__ is str:
         fast = _FUSED_BY_NAME.get(activation)
         if fast is not None:              # small C-contiguous float32/float64 layers
             res = _loops().dense_plain(x, W, b, *fast, out)
             if res is not None:
                 return res
+    if _dask.any_dask(x):
+        return _dask.dense(x, W, b, activation, out, return_z)
+    return dense_blocks(x, W, b, activation, out, return_z)
+
+
+def dense_blocks(x, W, b, activation, out, return_z, block_rows=None):
+    """``dense`` with its row blocks of ``block_rows`` rows (None: those
+    ``dense_block_rows`` picks for x).  Each block is one GEMM, so a row's
+    result depends on the block it is in: the Dask path passes the blocks of
+    the whole array to every chunk, to give the whole array's bits."""
+    func = "dense"
     x, W, b = _prepare(func, x, W, b)
     act = resolve_activation(activation, func)
     compute, result = _compute_dtype(func, x=x, W=W, b=b)
@@ -286,7 +301,7 @@ def dense(x, W, b=None, activation="linear", *, out=None, return_z=False):
     y2 = out.reshape(n_rows, units) if direct else np.empty((n_rows, units), compute)
     z2 = np.empty((n_rows, units), compute) if (return_z or not fused) else y2
     loops = _loops()
-    block = loops.dense_block_rows(n_rows, in_features, units, compute.itemsize)
+    block = block_rows or loops.dense_block_rows(n_rows, in_features, units, compute.itemsize)
     loops.dense_forward(x2, W2, b2, z2, y2, kernel_id, rowwise, act.packed, block)
     z = z2.reshape(lead + (units,))
     if fused:
@@ -346,6 +361,13 @@ def dense_backward(dy, x, W, *, y=None, z=None, activation="linear", use_bias=Tr
     GEMM each; ``db`` sums fixed blocks of rows in float64 and adds the block
     sums in order, so it is bitwise identical for any thread count.
 
+    Dask operands give Dask arrays: ``dx`` block by block (bitwise the
+    in-memory dx), ``dW`` and ``db`` summed over the row chunks in a tree, in
+    float64.  Those differ from the in-memory sums only in the order of the
+    additions: by at most ``2 gamma_n |x|^T |dz|`` (``db``: ``2 gamma_n
+    sum|dz|``) per element, ``gamma_n = n u / (1 - n u)`` for n rows and the
+    unit roundoff u of the dtype.
+
     Raises
     ------
     TypeError
@@ -372,7 +394,6 @@ def dense_backward(dy, x, W, *, y=None, z=None, activation="linear", use_bias=Tr
     >>> dx
     array([[-0.08331547,  0.08331547]])
     """
-    func = "dense_backward"
     fast = _BACKWARD_BY_NAME.get(activation) if activation.__class__ is str else None
     if fast is not None and (out is None or (out.__class__ is tuple and len(out) == 3
                                              and (use_bias or out[2] is None))):
@@ -393,6 +414,14 @@ def dense_backward(dy, x, W, *, y=None, z=None, activation="linear", use_bias=Tr
                 *(out if out is not None else (None, None, None)), use_bias)
             if res is not None:
                 return res
+    if _dask.any_dask(dy, x, y, z):
+        return _dask.dense_backward(dy, x, W, y, z, activation, use_bias, out)
+    return dense_backward_blocks(dy, x, W, y, z, activation, use_bias, out)
+
+
+def dense_backward_blocks(dy, x, W, y, z, activation, use_bias, out, block_rows=None):
+    """``dense_backward`` with row blocks of ``block_rows`` rows (see ``dense_blocks``)."""
+    func = "dense_backward"
     x, W, _ = _prepare(func, x, W, None)
     act = resolve_activation(activation, func)
     dy = _dispatch.as_array(dy, func, "dy")
@@ -434,7 +463,7 @@ def dense_backward(dy, x, W, *, y=None, z=None, activation="linear", use_bias=Tr
     x2 = _matrix(x, compute).reshape(n_rows, in_features)
     W2 = _matrix(W, compute)
     loops = _loops()
-    block = loops.dense_block_rows(n_rows, in_features, units, compute.itemsize)
+    block = block_rows or loops.dense_block_rows(n_rows, in_features, units, compute.itemsize)
     dz = _dz(func, act, dy2, y, z, compute, units, block)
 
     # An out array that overlaps an input (dx = x, say) gets a temporary: dW is

@@ -18,7 +18,7 @@ import operator
 
 import numpy as np
 
-from . import _kernels, _manifest
+from . import _dask, _kernels, _manifest
 
 _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 
@@ -257,6 +257,8 @@ def unary(name, mode, x, out, params, argname="x"):
     res = _kernels.unary_plain(kid, x, out, params)     # contiguous float arrays
     if res is not None:
         return res if res.ndim or out is not None else res[()]
+    if x.__class__ is not np.ndarray and _dask.is_dask(x):
+        return _dask.unary(name, mode, x, out, params, argname)
     x, result = as_compute(x, name, argname)
     compute = x.dtype
     if out is not None:
@@ -269,6 +271,8 @@ def unary(name, mode, x, out, params, argname="x"):
 
 def grad(name, mode, x, dy, out, params, argname="x"):
     """out = dy * f'(x) (mode "dx") or dy * f'(y) (mode "dy"), fused."""
+    if _dask.any_dask(x, dy):
+        return _dask.grad(name, mode, x, dy, out, params, argname)
     x, result = as_compute(x, name, argname)
     dy, dy_result = as_compute(dy, name, "dy")
     if dy.shape != x.shape:

@@ -9,7 +9,7 @@ axes flattened; ``_as_rows`` / ``_from_rows`` move the axes there and back
 
 import numpy as np
 
-from . import _dispatch, _kernels
+from . import _dask, _dispatch, _kernels
 
 _SOFTMAX_ROWS = {np.dtype(np.float32): _kernels.softmax_rows_f32,
                  np.dtype(np.float64): _kernels.softmax_rows_f64}
@@ -44,6 +44,8 @@ def _prepare(func, x, axis, out, argname="x"):
 
 
 def softmax(func, x, axis, out, log):
+    if _dask.any_dask(x):
+        return _dask.rowwise(softmax, func, x, axis, out, log=log)
     x, result, axes = _prepare(func, x, axis, out)
     rows, moved_shape, order = _as_rows(x, axes)
     direct = (out is not None and axes == (x.ndim - 1,) and out.flags.c_contiguous
@@ -81,6 +83,8 @@ def _vjp_inputs(func, dy, x, y, forward, axis, out, log=None):
 
 def softmax_vjp(func, dy, x, y, axis, out, log):
     """dx for dy: softmax: y (dy - sum(dy y)); log_softmax: dy - softmax(x) sum(dy)."""
+    if _dask.any_dask(dy, x, y):
+        return _dask.rowwise_vjp(softmax_vjp, func, dy, x, y, axis, out, log=log)
     y, dy, axes, result = _vjp_inputs(func, dy, x, y, softmax, axis, out, log)
     # Sums in float64 whatever the dtype: a row of float32 loses nothing then.
     y64 = y.astype(np.float64)
@@ -118,6 +122,8 @@ def _glu_halves(func, x, axis):
 
 def glu(func, x, axis, out):
     """a * sigmoid(b) in float64 (the float32 result is then rounded once)."""
+    if _dask.any_dask(x):
+        return _dask.rowwise(glu, func, x, axis, out)
     x, result = _dispatch.as_compute(x, func, "x")
     if x.ndim == 0:
         raise ValueError(f"{func}: x must have at least one dimension, got a 0-d array")
@@ -132,6 +138,8 @@ def glu(func, x, axis, out):
 
 def glu_vjp(func, dy, x, axis, out):
     """dx = concat(dy * sigmoid(b), dy * a * sigmoid(b) * sigmoid(-b))."""
+    if _dask.any_dask(dy, x):
+        return _dask.rowwise_vjp(glu_vjp, func, dy, x, None, axis, out)
     if x is None:
         raise TypeError(f"{func}: x= (the input) is required: glu's output does not "
                         f"determine its gradient")
@@ -194,6 +202,8 @@ def _sparsemax_rows(z):
 
 
 def sparsemax(func, x, axis, out):
+    if _dask.any_dask(x):
+        return _dask.rowwise(sparsemax, func, x, axis, out)
     x, result, axes = _prepare(func, x, axis, out)
     rows, moved_shape, order = _as_rows(x.astype(np.float64, copy=False), axes)
     p = _sparsemax_rows(rows)
@@ -203,6 +213,8 @@ def sparsemax(func, x, axis, out):
 
 def sparsemax_vjp(func, dy, x, y, axis, out):
     """dx = s * (dy - mean of dy over the support s), s = (y > 0)."""
+    if _dask.any_dask(dy, x, y):
+        return _dask.rowwise_vjp(sparsemax_vjp, func, dy, x, y, axis, out)
     y, dy, axes, result = _vjp_inputs(func, dy, x, y, sparsemax, axis, out)
     s = (y > 0).astype(np.float64)
     dy64 = dy.astype(np.float64)

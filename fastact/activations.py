@@ -2,7 +2,9 @@
 
 Every function takes an array of any shape (0-d to n-d, any strides) and an
 optional ``out=``; float32 stays float32 and float64 stays float64 (see
-``fastact._dispatch`` for the full dtype rule).  The math lives in the C
+``fastact._dispatch`` for the full dtype rule).  A Dask array gives a lazy Dask
+array with the same chunks (row-wise functions: the reduction axes in one
+chunk), computed block by block by the same kernels.  The math lives in the C
 formulas (elementwise) and in ``fastact._rowwise`` (softmax, log_softmax,
 glu, sparsemax); each docstring lists the formula, the derivative, the kink
 convention and the tested accuracy bound, all taken from ``fastact._manifest``.
