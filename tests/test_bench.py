@@ -109,3 +109,19 @@ def test_unknown_section_is_refused():
     res = subprocess.run([sys.executable, str(BENCH / "run.py"), "--only", "gpu"],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and "--only: unknown gpu" in res.stderr
+
+
+def test_dask_bench_runs_and_reports_the_overhead_ratio(tmp_path):
+    pytest.importorskip("distributed", reason="dask is not installed (the 'dask' extra)")
+    path = tmp_path / "dask.json"
+    out = bench("on_dask.py", "--rows", "20000", "--chunk", "5000", "--repeats", "1",
+                "--json", path)
+    for line in ("== sigmoid, 20,000 rows ==", "== network, 20,000 rows ==",
+                 "scipy.special.expit on Dask", "NumPy on Dask", "dask/memory:"):
+        assert line in out
+    figures = json.loads(path.read_text())["figures"]
+    for name in ("sigmoid", "network"):
+        assert math.isfinite(figures[name]["dask_over_memory"])
+        assert set(figures[name]["rows_per_second"]) == {
+            "fastact on Dask", "fastact in memory",
+            "scipy.special.expit on Dask" if name == "sigmoid" else "NumPy on Dask"}

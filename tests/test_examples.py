@@ -23,7 +23,7 @@ def load(name):
 
 
 def test_every_example_is_tested():
-    tested = {"perceptron", "logic_gates", "xor", "relu_square", "digits"}
+    tested = {"perceptron", "logic_gates", "xor", "relu_square", "digits", "score_dask"}
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -93,3 +93,15 @@ def test_digits_pipeline_on_stand_in_data(monkeypatch):
     assert results["test_accuracy"] >= 0.95
     assert sorted(results["history"].history) == ["accuracy", "loss", "val_accuracy",
                                                   "val_loss"]
+
+
+def test_scoring_on_a_dask_cluster_stays_in_memory_bounds(capsys):
+    pytest.importorskip("distributed", reason="dask is not installed (the 'dask' extra)")
+    rows = 400_000
+    results = load("score_dask").main(rows=rows, chunk=50_000, verbose=True)
+    assert results["histogram"].sum() == rows
+    assert results["accuracy"] > 0.8, "the network learnt the rule, and scores it"
+    assert len(results["peak_rss"]) >= 3            # the client and two workers at least
+    assert all(peak < 2 * 2**30 for peak in results["peak_rss"].values()), results["peak_rss"]
+    out = capsys.readouterr().out
+    assert "peak resident memory of every process" in out and "worker tcp://" in out
