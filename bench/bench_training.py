@@ -44,6 +44,18 @@ def have(module):
     return importlib.util.find_spec(module) is not None
 
 
+def choose_keras_backend():
+    """Keras 3 imports TensorFlow unless KERAS_BACKEND names another backend:
+    where TensorFlow is missing, run Keras on JAX or PyTorch, whichever is
+    installed (KERAS_BACKEND, when set, decides)."""
+    if "KERAS_BACKEND" not in os.environ and not have("tensorflow"):
+        for backend, module in (("jax", "jax"), ("torch", "torch")):
+            if have(module):
+                os.environ["KERAS_BACKEND"] = backend
+                break
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
 def digits_data():
     """(x_train, y_train, label): scikit-learn's digits, or a stand-in of its shapes."""
     if have("sklearn"):
@@ -172,9 +184,11 @@ def main(argv=None):
     import fastact
     from fastact import _config
     cfg = _config.config()
+    keras_backend = choose_keras_backend()
     print(f"fastact {fastact.__version__}, {cfg['threads']} OpenMP thread(s), "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
-          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPU(s)")
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPU(s); "
+          f"Keras backend: {keras_backend}")
     tasks = ("xor", "digits") if args.task == "both" else (args.task,)
     results = {}
     for task in tasks:

@@ -268,12 +268,12 @@ def test_dense_errors(client):
     with pytest.raises(ValueError, match=r"dense: x has axes of unknown size.*"
                                          r"compute_chunk_sizes"):
         fastact.dense(unknown_rows(x, (10, 5)), W)
-    # a feature axis of unknown chunk sizes cannot be rechunked into one
-    xt = da.from_array(x.T.copy(), chunks=(5, 10))
-    xt = xt[:, xt[0] > -np.inf].T                 # shape (nan, 5) -> features known
-    features_unknown = da.from_array(x, chunks=(10, 5))
+    # a feature axis split into chunks of unknown size cannot be rechunked into one
+    features_unknown = da.from_array(x, chunks=(10, 2))
     features_unknown = features_unknown[:, features_unknown[0] > -np.inf]
-    with pytest.raises(ValueError, match="unknown size"):
+    assert features_unknown.numblocks[1] == 3
+    with pytest.raises(ValueError, match=r"dense: the last axis of x has unknown size; "
+                                         r"call x.compute_chunk_sizes\(\) first"):
         fastact.dense(features_unknown, W)
 
 
