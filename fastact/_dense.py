@@ -19,12 +19,20 @@ _ROWWISE_CODE = {"softmax": 1, "log_softmax": 2}
 BLAS_INT_MAX = 2 ** 31 - 1     # scipy.linalg.cython_blas passes dimensions as C int
 
 
+_DENSE_KERNELS = None
+
+
 def _loops():
     """fastact._dense_kernels, imported on first use: it imports scipy.linalg
-    (~0.8 s), which ``import fastact`` should not pay for."""
-    from . import _dense_kernels
-    _blas.ensure_installed()
-    return _dense_kernels
+    (~0.8 s), which ``import fastact`` should not pay for.  Kept in a global:
+    a training step calls this four times, and the import statement alone
+    cost 6 us each time (a quarter of an XOR step)."""
+    global _DENSE_KERNELS
+    if _DENSE_KERNELS is None:
+        from . import _dense_kernels
+        _blas.ensure_installed()
+        _DENSE_KERNELS = _dense_kernels
+    return _DENSE_KERNELS
 
 
 class _Activation:

@@ -1236,3 +1236,25 @@ def test_backward_out_overlapping_an_input(alias, n, dtype):
     res = fastact.dense_backward(dy, x, W, z=z, activation="tanh", out=slots + (None,))
     for r, e, what in zip(res, expected, ("dx", "dW", "db")):
         assert_bitwise(r, e, f"{what} with out {alias}")
+
+
+@pytest.mark.parametrize("activation,keep", [("sigmoid", "y"), ("gelu", "z"), ("softmax", "y"),
+                                             ("log_softmax", "y"), ("linear", None)])
+@pytest.mark.parametrize("shape", [(8, 10, 1), (8, 50, 150), (1, 3, 65)],
+                         ids=["8x10x1", "8x50x150", "1x3x65"])
+@dtypes
+def test_small_backward_path_gives_the_general_paths_bits(activation, keep, shape, dtype):
+    """dense_backward's one-call path for small layers (pointer loops, no
+    memoryviews) against the general path's parallel loops, bit for bit; 150
+    and 65 units take several dW column blocks."""
+    from fastact import _dense
+    n, k, units = shape
+    x, W, b = make_inputs(("small backward", shape, dtype.name), (n,), k, units, dtype)
+    y, z = fastact.dense(x, W, b, activation, return_z=True)
+    dy = np.random.default_rng(3).standard_normal(y.shape).astype(dtype)
+    kept = {"y": y if keep == "y" else None, "z": z if keep == "z" else None}
+    small = fastact.dense_backward(dy, x, W, activation=activation, **kept)
+    general = _dense.dense_backward_blocks(dy, x, W, kept["y"], kept["z"], activation, True,
+                                           None)
+    for got, expected, what in zip(small, general, ("dx", "dW", "db")):
+        assert_bitwise(got, expected, what)
