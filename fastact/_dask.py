@@ -12,15 +12,18 @@ block of the result is bitwise what fastact gives for those rows in memory:
 * row-wise functions (softmax, log_softmax, sparsemax, glu and their VJPs):
   the reduction axes must each be one chunk -- they are rechunked so, and a
   ValueError says so when their chunk sizes are unknown (NaN) and cannot be;
-* ``dense``: rows stay chunked, the feature axis becomes one chunk; W and b
-  enter the graph once, as one key each, so each worker receives them once
-  instead of once per task;
+* ``dense``: rows stay chunked, rechunked to whole row blocks of the
+  in-memory computation over all rows (BLAS rounds a row according to the
+  block it is in), the feature axis becomes one chunk; W and b enter the
+  graph once, as one key each, so each worker receives them once instead of
+  once per task;
 * ``dense_backward``: dx block by block; dW and db are per-chunk partial sums
   added in a tree (Dask's ``sum``), in float64, then rounded to the result
   dtype.  They differ from the in-memory result only in the order of the
   float additions (see ``dense_backward``'s Notes for the bound);
 * ``Sequential.predict``: the model (its config and weights) enters the graph
-  once; each block is ``model.predict(block, batch_size)``.
+  once; the samples are rechunked to whole batches, and each block is
+  ``model.predict(block, batch_size)``.
 
 ``out=`` cannot name a lazy result: it is a TypeError (``dask.array.store``
 writes a Dask array into an existing one).
