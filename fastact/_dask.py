@@ -275,17 +275,13 @@ def _rows_probe(a, func, argname):
     return np.zeros((1, a.shape[-1]), a.dtype)
 
 
-def _row_matrix(a, like, func, argname):
+def _row_matrix(a, func, argname):
     """An operand of shape (..., features) as a (rows, features) Dask array,
-    its feature axis one chunk; ``like`` (a Dask array, or None) is the first
-    operand, whose leading axes it must share."""
-    a = _to_dask(a, like, func, argname)
+    its feature axis one chunk."""
+    a = _to_dask(a, None, func, argname)
     if not all(_known(n) for n in a.shape):
         raise ValueError(f"{func}: {argname} has axes of unknown size; call "
                          f"{argname}.compute_chunk_sizes() first")
-    if like is not None and a.shape[:-1] != like.shape[:-1]:
-        raise ValueError(f"{func}: {argname} has shape {a.shape}; its leading axes must "
-                         f"be those of x, {like.shape[:-1]}")
     if a.ndim != 2:
         a = a.reshape((-1, a.shape[-1]) if a.ndim else (1, 1))
     return _whole(a, (1,), func, argname, what="feature axis")
@@ -317,7 +313,7 @@ def dense(x, W, b, activation, out, return_z):
     W, b = _weights(func, W, b)
     y1, z1 = _dense.dense(_rows_probe(x, func, "x"), W, b, activation, return_z=True)
     lead = x.shape[:-1]
-    x = _row_matrix(x, None, func, "x")
+    x = _row_matrix(x, func, "x")
     compute, _ = _dense._compute_dtype(func, x=x, W=W, b=b)
     block = _block_rows(func, x.shape[0], *W.shape, compute)
     x = _aligned_rows(x, block)
@@ -361,19 +357,20 @@ def dense_backward(dy, x, W, y, z, activation, use_bias, out):
         probes["dy"], probes["x"], W, y=probes["y"], z=probes["z"], activation=activation,
         use_bias=use_bias)
     x_shape = operands["x"].shape
-    x = _row_matrix(operands["x"], like, func, "x")
-    # dx1's dtype is the result dtype: matmul's rule over every operand
+    for name in ("dy", "y", "z"):
+        a = operands[name]
+        if a is not None and a.shape[:-1] != x_shape[:-1]:
+            raise ValueError(f"{func}: {name} has shape {a.shape}; its leading axes must "
+                             f"be those of x, {x_shape[:-1]}")
+    x = _row_matrix(operands["x"], func, "x")
+    # the in-memory call's row blocks, for its compute dtype (matmul's rule)
     block = _block_rows(func, x.shape[0], *W.shape, _dense._compute_dtype(
         func, **{n: a for n, a in operands.items() if a is not None}, W=W)[0])
     x = _aligned_rows(x, block)
     rows = {"x": x}
     for name in ("dy", "y", "z"):
         if operands[name] is not None:
-            a = _row_matrix(operands[name], None, func, name)
-            if a.shape[0] != x.shape[0]:
-                raise ValueError(f"{func}: {name} has shape {operands[name].shape}; its "
-                                 f"leading axes must be those of x, {x_shape[:-1]}")
-            rows[name] = a.rechunk({0: x.chunks[0]})
+            rows[name] = _row_matrix(operands[name], func, name).rechunk({0: x.chunks[0]})
     names = list(rows)
     parts = _blockwise(_backward_block, list(rows.values()), (1,), ("axis0", "block"), names,
                        dask.delayed(W, pure=True), activation, use_bias, block, dtype=object,

@@ -340,6 +340,12 @@ def test_dense_backward_mixed_numpy_and_dask_and_without_bias(client):
     with pytest.raises(ValueError, match="leading axes must be those of x"):
         fastact.dense_backward(da.from_array(dy[:10], chunks=5), x, W, y=y[:10],
                                activation="tanh")
+    # the same number of rows in another layout is refused too, as in memory
+    with pytest.raises(ValueError, match=r"dy has shape \(100, 50, 3\); its leading axes "
+                                         r"must be those of x, \(50, 100\)"):
+        fastact.dense_backward(da.from_array(dy.reshape(100, 50, 3), chunks=25),
+                               x.reshape(50, 100, 8), W, y=y.reshape(50, 100, 3),
+                               activation="tanh")
 
 
 # -------------------------------------------------------------- predict
