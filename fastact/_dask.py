@@ -45,7 +45,12 @@ def is_dask(x):
 
 
 def any_dask(*arrays):
-    return any(a is not None and a.__class__ is not np.ndarray and is_dask(a) for a in arrays)
+    """True when one of the arrays (None allowed) is a Dask array.  A plain
+    loop: it runs on every call of the functions that take several arrays."""
+    for a in arrays:
+        if a.__class__ is not np.ndarray and a is not None and is_dask(a):
+            return True
+    return False
 
 
 def _modules():

@@ -410,8 +410,9 @@ class Sequential:
         Returns
         -------
         ndarray, or a lazy Dask array for a Dask ``x``
-            A Dask ``x`` is scored block by block of samples (its other axes
-            are rechunked to one chunk); the model enters the graph once, as
+            A Dask ``x`` is scored block by block of samples (rechunked to
+            whole batches, so the result is the in-memory one bit for bit; its
+            other axes to one chunk); the model enters the graph once, as
             its config and weights (see ``__reduce__``), and is built here
             first, so every worker gets the same weights.
         """
