@@ -8,6 +8,7 @@
 #define FA_FORMULAS_H
 
 #include "fa_math.h"
+#include "fa_dd.h"
 
 typedef struct fa_params {
     double p0, p1, p2, p3;

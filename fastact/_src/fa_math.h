@@ -13,10 +13,9 @@
  *              float32 result is within ~0.5 ULP of the rounded exact value
  *              plus the error of the activation's own formula.
  *
- *   fa_libm_*  used by the float64 kernels: glibc's correctly-rounded-or-
- *              nearly exp/expm1/log1p/erfc, plus error-free transformations
- *              where the argument itself would otherwise be rounded (the
- *              Gaussian tails of gelu).  Not vectorized; accurate to ~1 ULP.
+ *   fa_libm_*  used by the float64 kernels: glibc's exp/expm1/log1p, gelu's
+ *              Gaussian in long double, and (fa_dd.h) double-double forms
+ *              where a composite would collect several roundings.
  *
  *   fa_f32_*   float32-native cores for the hottest float32 forwards (see
  *              fa_formulas_f32.h): eight lanes per AVX2 register instead of
@@ -35,6 +34,7 @@
 #ifndef FA_MATH_H
 #define FA_MATH_H
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -169,7 +169,6 @@ FA_INLINE void fa_split(double a, double *hi, double *lo)
     *lo = a - h;
 }
 
-/* a * b = p + e exactly (for |a|, |b| in the range where fa_split is valid). */
 /* The rounding error of s = a + b (Knuth's TwoSum): a + b = s + err exactly. */
 FA_INLINE double fa_two_sum_err(double a, double b, double s)
 {
@@ -177,6 +176,7 @@ FA_INLINE double fa_two_sum_err(double a, double b, double s)
     return (a - (s - bb)) + (b - bb);
 }
 
+/* a * b = p + e exactly (for |a|, |b| in the range where fa_split is valid). */
 FA_INLINE double fa_two_prod(double a, double b, double *e)
 {
     double p = a * b, ah, al, bh, bl;
@@ -186,32 +186,33 @@ FA_INLINE double fa_two_prod(double a, double b, double *e)
     return p;
 }
 
-/* ---- the Gaussian: pdf and cdf with relative accuracy in the tails ------- */
+/* ---- the Gaussian -------------------------------------------------------- */
 
 #define FA_INV_SQRT2_HI 0x1.6a09e667f3bcdp-1
-#define FA_INV_SQRT2_LO -0x1.bdd3413b26456p-55
 #define FA_INV_SQRT_2PI 0x1.9884533d43651p-2
 
-/* exp(-x^2/2) with x^2 formed exactly (x^2 = hi + lo): rounding x^2 first
- * would cost x^2/2 * 2^-53 relative error, ~700 ULP at x = -37. */
-FA_INLINE double fa_libm_gauss(double x)
+/* gelu's exact form in float64: x Phi(x) and its derivative Phi(x) + x phi(x),
+ * Phi(x) = erfc(-x / sqrt 2) / 2, evaluated in glibc's long double (64-bit
+ * mantissa; erfcl and expl are within a few 2^-64) and rounded to double
+ * once.  glibc's double erfc is off by up to 2.8 ULP, which made gelu 3.9;
+ * long double also keeps x Phi(x) in its normal range down to where the
+ * double result underflows, so the Gaussian tail needs no special case.
+ * The price: x87 erfcl costs ~150 ns against erfc's ~25. */
+#if LDBL_MANT_DIG < 64
+#error "fastact's float64 kernels need a long double with a 64-bit mantissa or wider (x87)"
+#endif
+#define FA_INV_SQRT2_L 0.70710678118654752440084436210484903928L
+#define FA_INV_SQRT_2PI_L 0.39894228040143267793994605993438186848L
+FA_INLINE double fa_libm_x_normal_cdf(double x)
 {
-    double ax = fabs(x);
-    if (!(ax < 0x1p500)) return ax == ax ? 0.0 : x;   /* underflows anyway */
-    double lo, hi = fa_two_prod(ax, ax, &lo);
-    return exp(-0.5 * hi) * (1.0 - 0.5 * lo);
+    long double xl = (long double)x;
+    return (double)(xl * (0.5L * erfcl(-xl * FA_INV_SQRT2_L)));
 }
-
-/* Phi(x) = erfc(-x / sqrt 2) / 2, with t = -x / sqrt 2 carried as t + dt
- * and erfc(t + dt) = erfc(t) - dt * 2/sqrt(pi) exp(-t^2). */
-FA_INLINE double fa_libm_normal_cdf(double x)
+FA_INLINE double fa_libm_normal_cdf_plus_x_pdf(double x)
 {
-    double e, t = fa_two_prod(-x, FA_INV_SQRT2_HI, &e);
-    double dt = e + (-x) * FA_INV_SQRT2_LO;
-    if (!(fabs(x) < 0x1p500)) t = -x * FA_INV_SQRT2_HI, dt = 0.0;  /* also +-inf */
-    double c = erfc(t);
-    double slope = 0x1.20dd750429b6dp0 * exp(-t * t);  /* 2/sqrt(pi) e^{-t^2} */
-    return 0.5 * (c - dt * slope);
+    long double xl = (long double)x;
+    long double pdf = FA_INV_SQRT_2PI_L * expl(-0.5L * (xl * xl));   /* x^2 exact */
+    return (double)(0.5L * erfcl(-xl * FA_INV_SQRT2_L) + xl * pdf);
 }
 
 /* ---- wrappers that give both families the same names --------------------- */
@@ -279,8 +280,6 @@ FA_INLINE double fa_libm_gelu_tanh_arg(double x, double *lo)
     return 2.0 * v;
 }
 
-/* The float32 kernels use the same tail-accurate cdf/pdf: erfc has no
- * vectorizable core here yet, so gelu's float32 loop is scalar (libm). */
 /* exp(-x^2 / 2) without a branch (float32 kernels): x^2 = hi + lo exactly
  * (|x| clamped where the result is 0 anyway, so the split cannot overflow). */
 FA_INLINE double fa_fast_gauss(double x)
@@ -321,6 +320,11 @@ FA_INLINE double fa_fast_normal_cdf(double x)
     double erfc_at = fa_fast_gauss(x) * p;          /* exp(-t^2) = exp(-x^2 / 2) */
     return t >= 0.0 ? 0.5 * erfc_at : 1.0 - 0.5 * erfc_at;
 }
+FA_INLINE double fa_fast_x_normal_cdf(double x) { return x * fa_fast_normal_cdf(x); }
+FA_INLINE double fa_fast_normal_cdf_plus_x_pdf(double x)
+{
+    return fa_fast_normal_cdf(x) + x * (FA_INV_SQRT_2PI * fa_fast_gauss(x));
+}
 
 
 /* ---- exp of deep negative arguments, scaled into the normal range --------
@@ -328,7 +332,8 @@ FA_INLINE double fa_fast_normal_cdf(double x)
  * rounding of the subnormal by |a| (370 ULP for silu(-745) in float64).
  * exp_up64 returns exp(z + z_lo) * 2^64 (|z_lo| tiny), a normal number;
  * callers multiply by their factor and then by 2^-64, so the result enters
- * the subnormals with one rounding.  z + FA_LN2x64_HI is exact for z in
+ * the subnormals with one rounding (fa_libm_exp_up64 is in fa_dd.h, built on
+ * its double-double exp).  z + FA_LN2x64_HI is exact for z in
  * [-1024, -512] (FA_LN2x64_HI is 64 ln 2 rounded to a multiple of 2^-43);
  * the small rest enters as the factor 1 + lo, since adding it to z would
  * round it away. */
@@ -338,21 +343,6 @@ FA_INLINE double fa_fast_normal_cdf(double x)
  * float64 exp(x) is subnormal there and x * exp(x) would not be. */
 #define FA_TAIL_X (-600.0)
 
-/* x Phi(x) leaves the normal range near x = -37.5: below FA_GELU_TAIL_X gelu
- * uses Phi(x) = phi(x) S(x) / -x with the asymptotic series S, which with
- * nine terms is exact to 2e-21 there. */
-#define FA_GELU_TAIL_X (-37.0)
-FA_INLINE double fa_gelu_tail_series(double x)
-{
-    double u = 1.0 / (x * x);
-    return 1.0 + u * (-1.0 + u * (3.0 + u * (-15.0 + u * (105.0 + u * (-945.0 + u * (
-        10395.0 + u * (-135135.0 + u * 2027025.0)))))));
-}
-
-FA_INLINE double fa_libm_exp_up64(double z, double z_lo)
-{
-    return exp(z + FA_LN2x64_HI) * (1.0 + (FA_LN2x64_LO + z_lo));
-}
 FA_INLINE double fa_fast_exp_up64(double z, double z_lo)
 {
     return fa_fast_exp(z + FA_LN2x64_HI) * (1.0 + (FA_LN2x64_LO + z_lo));

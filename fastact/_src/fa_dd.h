@@ -1,0 +1,159 @@
+/*
+ * fa_dd.h -- double-double arithmetic for the float64 kernels.
+ *
+ * A float64 activation built from a few libm calls and a few operations
+ * collects their roundings: glibc's exp is 0.51 ULP, its tanh 2, and each
+ * +, *, / adds half an ULP, which the binade positions of the intermediate
+ * values can double.  sigmoid, silu, tanh, mish and gelu's tanh form reached
+ * 2.1 to 6.7 ULP that way.  Carrying the intermediates as hi + lo (|lo| <= ulp(hi)/2,
+ * about 106 bits) leaves one rounding: the final hi + lo.
+ *
+ * Each operation comes in the two families of fa_math.h, picked by
+ * FA_VARIANT in fa_formulas.inc:
+ *   fa_libm_dd_*  the float64 kernels: error-free transformations (Dekker's
+ *                 product, Knuth's sum; no FMA needed), exp and tanh in
+ *                 double-double.
+ *   fa_fast_dd_*  the float32 kernels: plain double operations with lo = 0.
+ *                 Their double arithmetic already has 29 bits to spare over a
+ *                 float32 result; with lo a constant 0 the compiler folds every
+ *                 correction away, so the loops stay what they were.
+ * So each formula is written once, in double-double, and costs double-double
+ * only where the result needs it: 1.4-3x the time of the plain double form
+ * in the float64 loops (which, free of libm calls, GCC vectorizes).
+ *
+ * Special values: a non-finite or overflowing step returns its plain double
+ * result with lo = 0 (never a NaN from inf - inf in the correction); the
+ * callers' selects give the limits at +-inf as before.
+ */
+#ifndef FA_DD_H
+#define FA_DD_H
+
+#include "fa_math.h"
+
+typedef struct fa_dd {
+    double hi, lo;
+} fa_dd;
+
+FA_INLINE fa_dd fa_dd_of(double hi, double lo)
+{
+    fa_dd r = {hi, lo};
+    return r;
+}
+
+/* the double nearest hi + lo */
+FA_INLINE double fa_dd_value(fa_dd a) { return a.hi + a.lo; }
+
+/* s + e with |e| small against s, renormalised; a non-finite s (overflow,
+ * inf, NaN) or a correction lost to a split overflow keeps s and lo = 0. */
+FA_INLINE fa_dd fa_dd_renorm(double s, double e)
+{
+    e = fabs(e) < INFINITY ? e : 0.0;
+    double hi = s + e;
+    double lo = e - (hi - s);
+    return fabs(hi) < INFINITY ? fa_dd_of(hi, lo) : fa_dd_of(s, 0.0);
+}
+
+/* ---- float64 family --------------------------------------------------------- */
+
+FA_INLINE fa_dd fa_libm_dd_add(fa_dd a, fa_dd b)
+{
+    double s = a.hi + b.hi;
+    return fa_dd_renorm(s, fa_two_sum_err(a.hi, b.hi, s) + (a.lo + b.lo));
+}
+
+FA_INLINE fa_dd fa_libm_dd_mul(fa_dd a, fa_dd b)
+{
+    double e, p = fa_two_prod(a.hi, b.hi, &e);
+    return fa_dd_renorm(p, e + (a.hi * b.lo + a.lo * b.hi));
+}
+
+/* q = a/b rounded, then the exact remainder a - q b (Dekker) gives the next
+ * 53 bits of the quotient. */
+FA_INLINE fa_dd fa_libm_dd_div(fa_dd a, fa_dd b)
+{
+    double q = a.hi / b.hi;
+    double e, qb = fa_two_prod(q, b.hi, &e);
+    double rest = (((a.hi - qb) - e) + (a.lo - q * b.lo)) / b.hi;
+    return fa_dd_renorm(q, rest);
+}
+
+/* exp(z + z_lo) as hi + lo, relative error below 2^-59 (|z_lo| <= ulp(z);
+ * measured 1.1e-18).
+ * z = n ln2 + r + r_lo with ln 2 in three parts (n ln2_hi exact for |n| <
+ * 2^11), e^r = 1 + r + r^2/2 + r^3 q(r), times 1 + r_lo, q the Taylor
+ * polynomial to r^15/15! (|r| <= ln2/2: truncation 2^-68), the leading terms
+ * summed exactly and the scaling by 2^n split in two factors so that results
+ * down to the subnormals keep their hi (lo underflows there: callers that
+ * need the subnormal range use exp_up64).  Clamped where the double result
+ * is 0 or inf anyway. */
+#define FA_LN2_LO2 0x1.f97b57a079a19p-103
+FA_INLINE fa_dd fa_libm_dd_exp(double z, double z_lo)
+{
+    double zc = z < -746.0 ? -746.0 : z;      /* NaN fails both compares: kept */
+    zc = zc > 710.0 ? 710.0 : zc;
+    double n = (zc * FA_LOG2E + FA_ROUND_SHIFT) - FA_ROUND_SHIFT;
+    double a = zc - n * FA_LN2_HI;                           /* exact */
+    double b_lo, b = fa_two_prod(n, FA_LN2_LO, &b_lo);
+    double r = a - b;
+    double r_lo = (fa_two_sum_err(a, -b, r) - b_lo) - n * FA_LN2_LO2
+                  + (z == zc ? z_lo : 0.0);
+    double q = 0x1.ae7f3e733b81fp-41;                        /* 1/15! */
+    q = q * r + 0x1.93974a8c07c9dp-37;
+    q = q * r + 0x1.6124613a86d09p-33;
+    q = q * r + 0x1.1eed8eff8d898p-29;
+    q = q * r + 0x1.ae64567f544e4p-26;
+    q = q * r + 0x1.27e4fb7789f5cp-22;
+    q = q * r + 0x1.71de3a556c734p-19;
+    q = q * r + 0x1.a01a01a01a01ap-16;
+    q = q * r + 0x1.a01a01a01a01ap-13;
+    q = q * r + 0x1.6c16c16c16c17p-10;
+    q = q * r + 0x1.1111111111111p-7;
+    q = q * r + 0x1.5555555555555p-5;
+    q = q * r + 0x1.5555555555555p-3;                        /* 1/3! */
+    double r2_lo, r2 = fa_two_prod(r, r, &r2_lo);
+    double one_r = 1.0 + r, one_r_lo = (1.0 - one_r) + r;    /* Fast2Sum: |r| < 1 */
+    double h = one_r + 0.5 * r2;
+    double h_lo = fa_two_sum_err(one_r, 0.5 * r2, h) + (one_r_lo + 0.5 * r2_lo + (r2 * r) * q);
+    fa_dd er = fa_dd_renorm(h, h_lo);
+    er = fa_dd_renorm(er.hi, er.lo + er.hi * r_lo);          /* e^(r + r_lo) = e^r (1 + r_lo) */
+    double n1 = (0.5 * n + FA_ROUND_SHIFT) - FA_ROUND_SHIFT;
+    double s1 = fa_pow2i(n1), s2 = fa_pow2i(n - n1);
+    double hi = (er.hi * s1) * s2, lo = (er.lo * s1) * s2;
+    hi = z > 709.79 ? INFINITY : hi;
+    return fa_dd_of(hi, z == z && fabs(hi) < INFINITY ? lo : 0.0);
+}
+
+/* exp_up64 (fa_math.h) of the float64 kernels, from dd_exp: straight-line
+ * code, unlike a call to glibc's exp, so the loops that use it vectorize
+ * (silu's float64 derivative took 63 ns an element with the call, ~10 without). */
+FA_INLINE double fa_libm_exp_up64(double z, double z_lo)
+{
+    return fa_dd_value(fa_libm_dd_exp(z + FA_LN2x64_HI, FA_LN2x64_LO + z_lo));
+}
+
+/* tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|) (1 - e >= 0.39: no
+ * cancellation) for |x| >= 0.25, and x - (x - tanh x) by its series below,
+ * where the series term is under x/190.  glibc's tanh reached 2.01 ULP. */
+FA_INLINE fa_dd fa_libm_dd_tanh(double x)
+{
+    double ax = fabs(x);
+    fa_dd e = fa_libm_dd_exp(-2.0 * ax, 0.0);
+    fa_dd t = fa_libm_dd_div(fa_libm_dd_add(fa_dd_of(1.0, 0.0), fa_dd_of(-e.hi, -e.lo)),
+                             fa_libm_dd_add(fa_dd_of(1.0, 0.0), e));
+    double series = fa_x_minus_tanh_series(x), small = x - series;
+    fa_dd near0 = fa_dd_of(small, fa_two_sum_err(x, -series, small));
+    return ax < 0.25 ? near0 : (x < 0.0 ? fa_dd_of(-t.hi, -t.lo) : t);
+}
+
+/* ---- float32 family: plain double, lo = 0 ----------------------------------- */
+
+FA_INLINE fa_dd fa_fast_dd_add(fa_dd a, fa_dd b) { return fa_dd_of(a.hi + b.hi, 0.0); }
+FA_INLINE fa_dd fa_fast_dd_mul(fa_dd a, fa_dd b) { return fa_dd_of(a.hi * b.hi, 0.0); }
+FA_INLINE fa_dd fa_fast_dd_div(fa_dd a, fa_dd b) { return fa_dd_of(a.hi / b.hi, 0.0); }
+FA_INLINE fa_dd fa_fast_dd_exp(double z, double z_lo)
+{
+    return fa_dd_of(fa_fast_exp(z) * (1.0 + z_lo), 0.0);
+}
+FA_INLINE fa_dd fa_fast_dd_tanh(double x) { return fa_dd_of(fa_fast_tanh(x), 0.0); }
+
+#endif /* FA_DD_H */
