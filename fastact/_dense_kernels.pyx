@@ -23,9 +23,12 @@ follow the SIMD target chosen at import.
 # near the split differently, which would make the result depend on the
 # thread count.
 
+from cpython.exc cimport PyErr_CheckSignals
 from cython.parallel cimport prange
 from libc.string cimport memcpy, memset
 cimport numpy as cnp
+import threading
+
 import numpy as np
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 
@@ -138,6 +141,33 @@ cdef inline int _threads_for(object n_threads, Py_ssize_t n_blocks, Py_ssize_t w
     return team_size(0 if n_threads is None else <int>n_threads, n_blocks)
 
 
+# Ctrl-C: a long call runs its blocks in groups of about SIGNAL_WORK
+# multiply-adds (tens of milliseconds on one core), one parallel region per
+# group, and looks for signals with the GIL between groups, so that a
+# KeyboardInterrupt arrives well within a second.  Only the grouping of the
+# blocks changes, never the blocks: the results stay the same.
+cdef enum:
+    SIGNAL_WORK = 1 << 28
+
+
+cdef inline Py_ssize_t _signal_group(Py_ssize_t n_blocks, Py_ssize_t block_work,
+                                     int threads):
+    """Blocks per signal check: all of them (no check) for a short call, or
+    for one off the main thread (the only one Python runs signal handlers
+    in, so the check would re-take the GIL for nothing); else a multiple of
+    the team size, so that every group keeps every thread busy."""
+    if (n_blocks * block_work <= SIGNAL_WORK
+            or threading.current_thread() is not threading.main_thread()):
+        return n_blocks
+    cdef Py_ssize_t group = max(1, SIGNAL_WORK // max(block_work, 1))
+    return ((group + threads - 1) // threads) * threads
+
+
+cdef inline int _check_signals() except -1 nogil:
+    with gil:
+        return PyErr_CheckSignals()
+
+
 cdef inline void _epilogue(floating *z, floating *y, Py_ssize_t rows, Py_ssize_t n,
                            int kernel_id, int rowwise, const fa_params *p) noexcept nogil:
     """y = act(z) on a block (y may be z); rowwise: 1 softmax, 2 log_softmax."""
@@ -196,18 +226,25 @@ def dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object bia
         bp = &bias_view[0]
         beta = 1
     threads = _threads_for(n_threads, n_blocks, n_rows * (k + 1) * n)
+    cdef Py_ssize_t group = _signal_group(n_blocks, block_rows * (k + 1) * n, threads)
+    cdef Py_ssize_t first = 0, last
     _hold_blas()
     try:
         with nogil:
-            for blk in prange(n_blocks, num_threads=threads, schedule="static"):
-                start = blk * block_rows
-                rows = min(block_rows, n_rows - start)
-                if bp != NULL:
-                    for r in range(rows):
-                        memcpy(&z[start + r, 0], bp, n * sizeof(floating))
-                _gemm_rows(&x[start, 0] if k > 0 else NULL, &w[0, 0] if k > 0 else NULL,
-                           &z[start, 0], <int>rows, <int>k, <int>n, beta)
-                _epilogue(&z[start, 0], &y[start, 0], rows, n, kernel_id, rowwise, &p)
+            while first < n_blocks:
+                last = min(first + group, n_blocks)
+                for blk in prange(first, last, num_threads=threads, schedule="static"):
+                    start = blk * block_rows
+                    rows = min(block_rows, n_rows - start)
+                    if bp != NULL:
+                        for r in range(rows):
+                            memcpy(&z[start + r, 0], bp, n * sizeof(floating))
+                    _gemm_rows(&x[start, 0] if k > 0 else NULL, &w[0, 0] if k > 0 else NULL,
+                               &z[start, 0], <int>rows, <int>k, <int>n, beta)
+                    _epilogue(&z[start, 0], &y[start, 0], rows, n, kernel_id, rowwise, &p)
+                if last < n_blocks:
+                    _check_signals()
+                first = last
     finally:
         _release_blas()
 
@@ -227,12 +264,21 @@ def dense_dz(const floating[:, ::1] dy, const floating[:, ::1] src, floating[:, 
     if n_rows == 0 or n == 0:
         return
     threads = _threads_for(n_threads, n_blocks, n_rows * n * 8)
+    # for the signal checks an element counts as 64 multiply-adds: gelu's
+    # derivative, the slowest, costs about that
+    cdef Py_ssize_t group = _signal_group(n_blocks, block_rows * n * 64, threads)
+    cdef Py_ssize_t first = 0, last
     with nogil:
-        for blk in prange(n_blocks, num_threads=threads, schedule="static"):
-            start = blk * block_rows
-            rows = min(block_rows, n_rows - start)
-            _dz_block(&dy[start, 0], &src[start, 0], &dz[start, 0], rows, n, kernel_id,
-                      rowwise, &p)
+        while first < n_blocks:
+            last = min(first + group, n_blocks)
+            for blk in prange(first, last, num_threads=threads, schedule="static"):
+                start = blk * block_rows
+                rows = min(block_rows, n_rows - start)
+                _dz_block(&dy[start, 0], &src[start, 0], &dz[start, 0], rows, n, kernel_id,
+                          rowwise, &p)
+            if last < n_blocks:
+                _check_signals()
+            first = last
 
 
 cdef inline void _dz_block(const floating *dy, const floating *src, floating *dz,
@@ -340,19 +386,35 @@ def dense_grads(const floating[:, ::1] dz, const floating[:, ::1] x, const float
         dw[:, :] = 0
         return
     threads = _threads_for(n_threads, max(n_row_blocks, n_col_blocks), n_rows * k * n)
+    # A dW column block sums over every row in one GEMM: the check comes
+    # between those blocks, each n_rows * k * col_block multiply-adds.
+    cdef Py_ssize_t row_group = _signal_group(n_row_blocks, block_rows * k * n, threads)
+    cdef Py_ssize_t col_group = _signal_group(n_col_blocks, n_rows * k * col_block, threads)
+    cdef Py_ssize_t first = 0, last
     _hold_blas()
     try:
         with nogil:
-            for blk in prange(n_row_blocks, num_threads=threads, schedule="static"):
-                start = blk * block_rows
-                rows = min(block_rows, n_rows - start)
-                _gemm_op(&dz[start, 0], <int>n, &w[0, 0], <int>n, &dx[start, 0], <int>k,
-                         <int>rows, <int>k, <int>n, False, True)
-            for blk in prange(n_col_blocks, num_threads=threads, schedule="static"):
-                start = blk * col_block
-                cols = min(col_block, n - start)
-                _gemm_op(&x[0, 0], <int>k, &dz[0, start], <int>n, &dw[0, start], <int>n,
-                         <int>k, <int>cols, <int>n_rows, True, False)
+            while first < n_row_blocks:
+                last = min(first + row_group, n_row_blocks)
+                for blk in prange(first, last, num_threads=threads, schedule="static"):
+                    start = blk * block_rows
+                    rows = min(block_rows, n_rows - start)
+                    _gemm_op(&dz[start, 0], <int>n, &w[0, 0], <int>n, &dx[start, 0], <int>k,
+                             <int>rows, <int>k, <int>n, False, True)
+                if last < n_row_blocks or col_group < n_col_blocks:
+                    _check_signals()
+                first = last
+            first = 0
+            while first < n_col_blocks:
+                last = min(first + col_group, n_col_blocks)
+                for blk in prange(first, last, num_threads=threads, schedule="static"):
+                    start = blk * col_block
+                    cols = min(col_block, n - start)
+                    _gemm_op(&x[0, 0], <int>k, &dz[0, start], <int>n, &dw[0, start], <int>n,
+                             <int>k, <int>cols, <int>n_rows, True, False)
+                if last < n_col_blocks:
+                    _check_signals()
+                first = last
     finally:
         _release_blas()
 

@@ -1,14 +1,15 @@
 """Sizes: Ctrl-C during a long call, arrays of more than 2**31 elements, and
 GEMM dimensions beyond SciPy's 32-bit BLAS interface.
 
-* Interrupts: a subprocess starts a long elementwise call and receives SIGINT.
-  The drivers check for signals between super-blocks of
-  ``_kernels.SIGNAL_CHECK_ELEMENTS``; the test asserts that the
+* Interrupts: a subprocess starts a long elementwise, dense or dense_backward
+  call and receives SIGINT.  The drivers check for signals between
+  super-blocks of ``_kernels.SIGNAL_CHECK_ELEMENTS`` elements, or between
+  groups of dense blocks; the test asserts that the
   KeyboardInterrupt came from inside the kernel call (its traceback goes
   through ``_kernels``), that the call stopped part-way (elements left
   unwritten) and that the process still computes correctly afterwards.  The
   reaction time is printed (``-s``), not asserted: the machine is shared.
-  CI runs 1e8 elements; ``-m large`` runs 1e9.
+  CI runs 1e8 elements and the dense calls; ``-m large`` runs 1e9.
 * ``-m large``: float32 arrays of 2**31 + a few chunks elements (8.6 GB each,
   two or three alive at once) through the elementwise, row-wise and dense
   paths, every element compared.  They need ~18 GB of free memory.
@@ -42,31 +43,53 @@ CHUNK = _kernels.CHUNK_ELEMENTS
 INTERRUPTED_CHILD = textwrap.dedent("""
     import sys, time, traceback
     import numpy as np
+    import fastact
     from fastact import activations as A
 
-    n = int(sys.argv[1])
-    x = np.full(n, 0.5, np.float32)
-    print("calling", flush=True)
+    what, n = sys.argv[1], int(sys.argv[2])
+    fastact.dense(np.ones((2, 2)), np.ones((2, 2)))   # imports scipy.linalg: not timed
+    if what == "gelu":                        # n elements, in place
+        x = out = np.full(n, 0.5, np.float32)
+        call = lambda: A.gelu(x, out=x)
+        fresh = 0.5
+    else:                                     # n rows of 512 -> 512 units
+        x = np.full((n, 512), 0.5, np.float32)
+        w = np.full((512, 512), 0.01, np.float32)
+        fresh = 7.0
+        if what == "dense":
+            out = np.full((n, 512), fresh, np.float32)
+            call = lambda: fastact.dense(x, w, None, "relu", out=out)
+        else:                                 # dense_backward: count dx's rows
+            out = np.full((n, 512), fresh, np.float32)
+            outs = (out, np.empty((512, 512), np.float32), np.empty(512, np.float32))
+            call = lambda: fastact.dense_backward(x, x, w, out=outs)
     try:
-        A.gelu(x, out=x)
+        print("calling", flush=True)
+        call()
         print("completed", flush=True)
     except KeyboardInterrupt:
         when = time.perf_counter()
-        in_kernel = "_kernels" in traceback.format_exc()
-        print("interrupted", when, int(np.count_nonzero(x == 0.5)), in_kernel, flush=True)
+        tb = traceback.format_exc()
+        in_kernel = "_kernels" in tb or "_dense_kernels" in tb
+        print("interrupted", when, int(np.count_nonzero(out == fresh)), out.size, in_kernel,
+              flush=True)
     # still usable: a parallel call and a dense layer, checked
     y = A.sigmoid(np.zeros(300_000, np.float32))
-    z = __import__("fastact").dense(np.ones((3, 2)), np.ones((2, 4)), None, "relu")
-    print("usable", bool((y == 0.5).all() and (z == 2).all()), flush=True)
+    z = fastact.dense(np.ones((3, 2)), np.ones((2, 4)), None, "relu")
+    big = fastact.dense(np.ones((4096, 64), np.float32), np.ones((64, 64), np.float32))
+    print("usable", bool((y == 0.5).all() and (z == 2).all() and (big == 64).all()), flush=True)
 """)
 
 
-def _interrupt(n):
-    """(reaction seconds, unwritten elements, through the kernel, usable after)."""
-    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED_CHILD, str(n)], cwd=child.CWD,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _interrupt(what, n, delay):
+    """(reaction seconds, unwritten outputs, all outputs, through the kernel,
+    usable after)."""
+    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED_CHILD, what, str(n)],
+                            cwd=child.CWD, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     try:
         assert proc.stdout.readline().strip() == "calling", proc.stderr.read()
+        time.sleep(delay)                     # let the child get from print() into its work
         sent = time.perf_counter()            # CLOCK_MONOTONIC: the child's clock too
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=300)
@@ -74,18 +97,28 @@ def _interrupt(n):
         proc.kill()
     lines = dict(line.split(" ", 1) for line in out.splitlines())
     assert "interrupted" in lines, f"the call was not interrupted: {out} {err}"
-    when, unwritten, in_kernel = lines["interrupted"].split()
-    return float(when) - sent, int(unwritten), in_kernel == "True", lines["usable"] == "True"
+    when, unwritten, total, in_kernel = lines["interrupted"].split()
+    return (float(when) - sent, int(unwritten), int(total), in_kernel == "True",
+            lines["usable"] == "True")
 
 
-@pytest.mark.parametrize("n", [10 ** 8, pytest.param(10 ** 9, marks=pytest.mark.large)],
-                         ids=["1e8", "1e9"])
-def test_ctrl_c_interrupts_a_long_call(n):
-    reaction, unwritten, in_kernel, usable = _interrupt(n)
-    print(f"\n{n:.0e} elements: KeyboardInterrupt {reaction * 1000:.0f} ms after SIGINT, "
-          f"{unwritten} elements not yet computed")
+# gelu: 1e8 float32 elements (~0.3 s on 2 cores), 1e9 with -m large.
+# dense / dense_backward: 2**18 rows of a 512 -> 512 float32 layer (6.9e10
+# multiply-adds forward, twice that backward: seconds on 2 cores), whose
+# GEMMs run in blocks that the signal checks come between.  SIGINT comes
+# `delay` seconds into the call: dense_backward first copies dy to dz
+# (512 MB), and the test wants some of dx computed when it stops.
+@pytest.mark.parametrize("what,n,delay", [
+    ("gelu", 10 ** 8, 0.1), pytest.param("gelu", 10 ** 9, 0.1, marks=pytest.mark.large),
+    ("dense", 2 ** 18, 0.1), ("dense_backward", 2 ** 18, 0.6)],
+    ids=["gelu-1e8", "gelu-1e9", "dense", "dense_backward"])
+def test_ctrl_c_interrupts_a_long_call(what, n, delay):
+    reaction, unwritten, total, in_kernel, usable = _interrupt(what, n, delay)
+    print(f"\n{what} {n:.0e}: KeyboardInterrupt {reaction * 1000:.0f} ms after SIGINT, "
+          f"{unwritten} of {total} outputs not yet computed")
     assert in_kernel, "the KeyboardInterrupt was raised outside the kernel call"
     assert unwritten > 0, "the call ran to the end before raising"
+    assert unwritten < total, "the call stopped before computing anything"
     assert usable, "fastact gave wrong results after the interrupt"
 
 
