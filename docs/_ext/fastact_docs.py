@@ -13,9 +13,8 @@
 * ``fastact-show-config`` -- what ``fastact.show_config()`` prints on the
   machine that builds the pages.
 
-The plots are PNGs written to ``docs/_generated/`` (ignored by git) while the
-pages are read.  ``fastact.plot.activation`` draws the same picture; once it
-is on main, ``_plot_activation`` can become a call to it.
+The plots are PNGs drawn by ``fastact.plot.activation`` and written to
+``docs/_generated/`` (ignored by git) while the pages are read.
 """
 
 import ast
@@ -27,7 +26,7 @@ from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
-from fastact import _docs, _manifest, activations, derivatives
+from fastact import _docs, _manifest, activations
 
 GENERATED = "_generated"
 SETUP_MARKER = "<!-- setup commands"
@@ -66,49 +65,20 @@ def _example_params(name):
     return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
 
 
-def _curves(name, x, params):
-    """f and f' on x, each computed by one vectorised fastact call."""
-    import numpy as np
-    act = _manifest.BY_NAME[name]
-    if act.kind == "elementwise":
-        return (getattr(activations, name)(x, **params),
-                getattr(derivatives, name)(x, **params))
-    if name == "glu":
-        rows = np.stack([x, x], axis=1)
-        dx = derivatives.glu(np.ones((x.size, 1)), rows)
-        return activations.glu(rows)[:, 0], dx[:, 0] + dx[:, 1]
-    rows = np.stack([x, np.zeros_like(x)], axis=1)
-    dy = np.zeros_like(rows)
-    dy[:, 0] = 1.0
-    return (getattr(activations, name)(rows)[:, 0],
-            getattr(derivatives, name)(dy, rows)[:, 0])
-
-
-def _title(name, params):
-    args = ", ".join(f"{k}={v!r}" for k, v in params.items())
-    return f"{name}({args})" if args else name
-
-
 def _plot_activation(name, params, path):
+    """f and f' drawn by ``fastact.plot.activation`` (the figure a user gets),
+    with the parameters of the docstring example bound."""
+    import functools
+
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
+    from fastact import plot
 
-    lo, hi = _PLOT_RANGE.get(name, (-6.0, 6.0))
-    x = np.linspace(lo, hi, 2401)
-    y, dy = _curves(name, x, params)
-    fig, ax = plt.subplots(figsize=(6.4, 3.4), dpi=100, layout="constrained")
-    ax.axhline(0.0, color="0.75", linewidth=0.8)
-    ax.axvline(0.0, color="0.75", linewidth=0.8)
-    ax.plot(x, y, color="tab:blue", linewidth=2.0, label="f(x)")
-    ax.plot(x, dy, color="tab:orange", linewidth=1.6, linestyle="--", label="f'(x)")
-    ax.set_xlim(lo, hi)
-    ax.set_xlabel("x")
-    ax.set_title(f"fastact.activations.{_title(name, params)}", fontsize=11)
-    ax.grid(True, linewidth=0.4, alpha=0.5)
-    ax.legend(loc="best", frameon=False)
-    fig.savefig(path)
+    fn = functools.partial(getattr(activations, name), **params) if params else name
+    fig = plot.activation(fn, x_range=_PLOT_RANGE.get(name, (-6.0, 6.0)))
+    fig.set_size_inches(6.4, 3.4)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
