@@ -41,10 +41,15 @@ CHUNK = _kernels.CHUNK_ELEMENTS
 # --------------------------------------------------------------------------
 
 INTERRUPTED_CHILD = textwrap.dedent("""
-    import sys, time, traceback
+    import signal, sys, time, traceback
     import numpy as np
     import fastact
     from fastact import activations as A
+
+    # Python's Ctrl-C handler, even if the test run was started in the
+    # background (a shell starts those with SIGINT ignored, and a child
+    # inherits that)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     what, n = sys.argv[1], int(sys.argv[2])
     fastact.dense(np.ones((2, 2)), np.ones((2, 2)))   # imports scipy.linalg: not timed
