@@ -69,7 +69,8 @@ def generate_sources(with_dispatch):
     manifest = _load_manifest()
     isas = ISA_TARGETS if with_dispatch else ISA_TARGETS[:1]
     template = (SRC / "fa_kernels.c.tp").read_text()
-    rendered = Tempita.sub(template, isas=isas, kernels=manifest.kernel_table())
+    rendered = Tempita.sub(template, isas=isas, kernels=manifest.kernel_table(),
+                           memory_bound=manifest.MEMORY_BOUND)
     out = SRC / "fa_kernels.c"
     if not out.exists() or out.read_text() != rendered:
         out.write_text(rendered)

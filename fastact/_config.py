@@ -70,6 +70,8 @@ def config():
         "simd best on this cpu": _kernels.best_isa(),
         "simd in use": _kernels.current_isa(),
         "simd chosen because": _simd.REASON,
+        "streaming stores": (f"memory-bound activations, outputs over "
+                             f"{_kernels.stream_min_bytes() / 2**20:g} MiB"),
         "blas": _blas(),
         "blas threads in fastact's block GEMMs": _blas_control(),
     }
@@ -83,7 +85,9 @@ def show_config():
     extension was built with, whether OpenMP is on and how many threads it
     will use (``OMP_NUM_THREADS`` and threadpoolctl change it), the SIMD
     targets compiled, the best one this CPU runs and the one in use
-    (``FASTACT_SIMD`` forces a lower one), and the BLAS the dense layer calls.
+    (``FASTACT_SIMD`` forces a lower one), the output size above which the
+    piecewise-linear activations write with non-temporal stores (half the
+    last-level cache), and the BLAS the dense layer calls.
 
     Returns
     -------

@@ -18,6 +18,7 @@ loop).
 from cpython.exc cimport PyErr_CheckSignals
 from cython.parallel cimport prange
 cimport numpy as cnp
+import glob
 import threading
 
 cnp.import_array()
@@ -49,6 +50,16 @@ cdef extern from "fa_kernels.h" nogil:
     fa_unary_f64 fa_unary_kernel_f64(int kernel_id)
     fa_grad_f32 fa_grad_kernel_f32(int kernel_id)
     fa_grad_f64 fa_grad_kernel_f64(int kernel_id)
+    void fa_unary_run_f32(int kernel_id, const float *x, float *out, Py_ssize_t n,
+                          const fa_params *p, int stream)
+    void fa_unary_run_f64(int kernel_id, const double *x, double *out, Py_ssize_t n,
+                          const fa_params *p, int stream)
+    void fa_grad_run_f32(int kernel_id, const float *x, const float *dy, float *out,
+                         Py_ssize_t n, const fa_params *p, int stream)
+    void fa_grad_run_f64(int kernel_id, const double *x, const double *dy, double *out,
+                         Py_ssize_t n, const fa_params *p, int stream)
+    long fa_sysconf_cache_bytes()
+    int fa_kernel_memory_bound(int kernel_id)
 
 
 # The kernel tables, for _dense_kernels (cimported from _kernels.pxd), so both
@@ -85,6 +96,31 @@ SIGNAL_CHECK_ELEMENTS = CHUNK * SIGNAL_CHUNKS
 PARALLEL_MIN_ELEMENTS = 4 * CHUNK
 NOGIL_MIN_ELEMENTS = 2048
 
+def _last_level_cache_bytes():
+    """The size of the largest cache, from Linux's sysfs (what the kernel read
+    from the CPU's cache topology), else from the C library's sysconf.  In a
+    virtual machine the two can disagree: here glibc reports the host's
+    256 MiB L3 from cpuid while sysfs gives the 32 MiB this guest has, and the
+    measurements (streaming pays from 40 MB arrays on) follow sysfs."""
+    sizes = []
+    for index in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        try:
+            with open(index) as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+        digits = text.rstrip("KMG")
+        if digits.isdigit():
+            sizes.append(int(digits) * scale)
+    return max(sizes) if sizes else fa_sysconf_cache_bytes()
+
+
+# Outputs of more bytes than this (half the last-level cache: above it, input
+# and output together no longer fit) are written with non-temporal stores by
+# the memory-bound kernels (see fa_unary_run_f32).
+cdef Py_ssize_t _stream_min_bytes = _last_level_cache_bytes() // 2
+
 NUM_KERNELS = fa_num_kernels()
 ISA_NAMES = tuple(fa_isa_name(i).decode() for i in range(3))
 
@@ -104,6 +140,24 @@ def max_threads():
 def forked_child():
     """True in a process forked after fastact was imported: loops run serially."""
     return bool(fa_omp_forked())
+
+
+def stream_min_bytes():
+    """The output size (bytes) above which elementwise loops stream their stores."""
+    return _stream_min_bytes
+
+
+def set_stream_min_bytes(Py_ssize_t nbytes):
+    """Set that size (tests and benchmarks: 0 streams every call, a huge value
+    none); returns the previous value."""
+    global _stream_min_bytes
+    previous, _stream_min_bytes = _stream_min_bytes, nbytes
+    return previous
+
+
+cpdef bint streams(int kernel_id, Py_ssize_t out_bytes) noexcept nogil:
+    """Whether a loop of kernel_id writing out_bytes uses streaming stores."""
+    return out_bytes > _stream_min_bytes and fa_kernel_memory_bound(kernel_id)
 
 
 def best_isa():
@@ -150,14 +204,16 @@ cdef int _elementwise_loop(int kernel_id, const floating *x, const floating *dy,
                            floating *out, Py_ssize_t n, const fa_params *p, int threads,
                            bint watch) except -1 nogil:
     cdef Py_ssize_t nchunks = (n + CHUNK - 1) // CHUNK, first = 0, last, c
+    cdef bint stream = streams(kernel_id, n * <Py_ssize_t>sizeof(floating))
     while first < nchunks:
         last = min(first + SIGNAL_CHUNKS, nchunks)
         if threads == 1:
-            _elementwise_span(kernel_id, x, dy, out, first * CHUNK, min(last * CHUNK, n), p)
+            _elementwise_span(kernel_id, x, dy, out, first * CHUNK, min(last * CHUNK, n), p,
+                              stream)
         else:
             for c in prange(first, last, num_threads=threads, schedule="static"):
                 _elementwise_span(kernel_id, x, dy, out, c * CHUNK,
-                                  min((c + 1) * CHUNK, n), p)
+                                  min((c + 1) * CHUNK, n), p, stream)
         if watch:
             with gil:
                 PyErr_CheckSignals()
@@ -167,18 +223,19 @@ cdef int _elementwise_loop(int kernel_id, const floating *x, const floating *dy,
 
 cdef inline void _elementwise_span(int kernel_id, const floating *x, const floating *dy,
                                    floating *out, Py_ssize_t start, Py_ssize_t stop,
-                                   const fa_params *p) noexcept nogil:
-    """out[start:stop] from x[start:stop] (and dy[start:stop])."""
+                                   const fa_params *p, bint stream) noexcept nogil:
+    """out[start:stop] from x[start:stop] (and dy[start:stop]), with streaming
+    stores when `stream`."""
     if floating is float:
         if dy == NULL:
-            fa_unary_kernel_f32(kernel_id)(x + start, out + start, stop - start, p)
+            fa_unary_run_f32(kernel_id, x + start, out + start, stop - start, p, stream)
         else:
-            fa_grad_kernel_f32(kernel_id)(x + start, dy + start, out + start, stop - start, p)
+            fa_grad_run_f32(kernel_id, x + start, dy + start, out + start, stop - start, p, stream)
     else:
         if dy == NULL:
-            fa_unary_kernel_f64(kernel_id)(x + start, out + start, stop - start, p)
+            fa_unary_run_f64(kernel_id, x + start, out + start, stop - start, p, stream)
         else:
-            fa_grad_kernel_f64(kernel_id)(x + start, dy + start, out + start, stop - start, p)
+            fa_grad_run_f64(kernel_id, x + start, dy + start, out + start, stop - start, p, stream)
 
 
 def unary_plain(int kernel_id, object x, object out, tuple params):

@@ -40,4 +40,19 @@ fa_unary_f64 fa_unary_kernel_f64(int kernel_id);
 fa_grad_f32 fa_grad_kernel_f32(int kernel_id);
 fa_grad_f64 fa_grad_kernel_f64(int kernel_id);
 
+/* Whether kernel k waits on memory rather than arithmetic over large arrays. */
+int fa_kernel_memory_bound(int kernel_id);
+/* Kernel kernel_id over n elements, written with non-temporal stores when
+ * `stream` (fa_kernels.c.tp). */
+void fa_unary_run_f32(int kernel_id, const float *in, float *out, ptrdiff_t n,
+                      const fa_params *p, int stream);
+void fa_unary_run_f64(int kernel_id, const double *in, double *out, ptrdiff_t n,
+                      const fa_params *p, int stream);
+void fa_grad_run_f32(int kernel_id, const float *in, const float *dy, float *out, ptrdiff_t n,
+                     const fa_params *p, int stream);
+void fa_grad_run_f64(int kernel_id, const double *in, const double *dy, double *out,
+                     ptrdiff_t n, const fa_params *p, int stream);
+/* The last-level cache's size from sysconf (the drivers prefer sysfs). */
+long fa_sysconf_cache_bytes(void);
+
 #endif /* FA_KERNELS_H */
