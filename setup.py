@@ -132,6 +132,10 @@ class BuildExt(build_ext):
                 raise RuntimeError(message + " FASTACT_REQUIRE_OPENMP is set: failing.")
             warnings.warn(message)
 
+        # `omp simd` (the row reductions of fa_rowwise.h) needs no runtime:
+        # a serial build keeps it with -fopenmp-simd where the compiler has it.
+        with_openmp_simd = not with_openmp and _compiles(compiler, "int main(void) { return 0; }\n",
+                                                         ["-fopenmp-simd"])
         generate_sources(with_dispatch)
         build_info = {
             "compiler": _compiler_version(compiler),
@@ -152,6 +156,8 @@ class BuildExt(build_ext):
             if with_openmp:
                 ext.extra_compile_args.append("-fopenmp")
                 ext.extra_link_args = list(ext.extra_link_args or []) + ["-fopenmp"]
+            elif with_openmp_simd:
+                ext.extra_compile_args.append("-fopenmp-simd")
         super().build_extensions()
 
     def run(self):

@@ -33,7 +33,7 @@ import numpy as np
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 
 from fastact._kernels cimport (
-    fa_params, team_size, fa_softmax_row_f32, fa_softmax_row_f64, _pack, _plain,
+    fa_params, team_size, softmax_row_f32, softmax_row_f64, _pack, _plain,
     _plain_float_type,
     unary_kernel_f32 as fa_unary_kernel_f32, unary_kernel_f64 as fa_unary_kernel_f64,
     grad_kernel_f32 as fa_grad_kernel_f32, grad_kernel_f64 as fa_grad_kernel_f64)
@@ -175,9 +175,9 @@ cdef inline void _epilogue(floating *z, floating *y, Py_ssize_t rows, Py_ssize_t
     if rowwise:
         for r in range(rows):
             if floating is float:
-                fa_softmax_row_f32(z + r * n, y + r * n, n, rowwise == 2)
+                softmax_row_f32(z + r * n, y + r * n, n, rowwise == 2)
             else:
-                fa_softmax_row_f64(z + r * n, y + r * n, n, rowwise == 2)
+                softmax_row_f64(z + r * n, y + r * n, n, rowwise == 2)
     elif kernel_id >= 0:
         if floating is float:
             fa_unary_kernel_f32(kernel_id)(z, y, rows * n, p)

@@ -59,6 +59,8 @@ cdef extern from "fa_kernels.h" nogil:
     void fa_grad_run_f64(int kernel_id, const double *x, const double *dy, double *out,
                          Py_ssize_t n, const fa_params *p, int stream)
     long fa_sysconf_cache_bytes()
+    void fa_softmax_row_f32(const float *x, float *y, Py_ssize_t n, int log_out)
+    void fa_softmax_row_f64(const double *x, double *y, Py_ssize_t n, int log_out)
     int fa_kernel_memory_bound(int kernel_id)
 
 
@@ -78,6 +80,14 @@ cdef fa_grad_f32 grad_kernel_f32(int kernel_id) noexcept nogil:
 
 cdef fa_grad_f64 grad_kernel_f64(int kernel_id) noexcept nogil:
     return fa_grad_kernel_f64(kernel_id)
+
+
+cdef void softmax_row_f32(const float *x, float *y, Py_ssize_t n, bint log_out) noexcept nogil:
+    fa_softmax_row_f32(x, y, n, log_out)
+
+
+cdef void softmax_row_f64(const double *x, double *y, Py_ssize_t n, bint log_out) noexcept nogil:
+    fa_softmax_row_f64(x, y, n, log_out)
 
 
 cdef int team_size(int requested, Py_ssize_t work_items) noexcept nogil:

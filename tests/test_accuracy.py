@@ -209,3 +209,62 @@ def test_every_float32(act, params):
             continue
         err, where = measure(act, params, mode, np.float32, x)
         assert err <= bound(act, mode, "float32"), f"{act.name}[{mode}]: {where}"
+
+
+# --------------------------------------------------------------------------
+# softmax and log_softmax: the row-wise bounds
+# --------------------------------------------------------------------------
+
+def softmax_reference(x):
+    """softmax and log_softmax of each row in long double (x87: 64-bit
+    mantissa, 2^-11 of a float64 ULP).  log(sum) is log1p of the terms other
+    than the max's exact 1s, so a sum just above 1 keeps its relative
+    accuracy (the max element's log_softmax is about -(sum - 1))."""
+    xl = x.astype(np.longdouble)
+    m = xl.max(axis=-1, keepdims=True)
+    d = xl - m
+    e = np.exp(d)
+    top = d == 0
+    rest = np.where(top, 0, e).sum(axis=-1, keepdims=True) + (top.sum(axis=-1, keepdims=True) - 1)
+    return e / e.sum(axis=-1, keepdims=True), d - np.log1p(rest)
+
+
+def rowwise_ulp_error(got, ref, dtype):
+    rounded = ref.astype(dtype)
+    tiny = np.finfo(dtype).smallest_subnormal
+    spacing = np.maximum(np.spacing(np.abs(rounded)), tiny).astype(np.longdouble)
+    return np.abs(got.astype(np.longdouble) - ref) / spacing
+
+
+def softmax_rows(dtype):
+    """Rows of 1 to 513 elements, spreads from 0.01 (sums near n) to 300
+    (terms deep in the subnormals), with ties at the max and -inf entries."""
+    rng = np.random.default_rng(2027)
+    rows = []
+    for n in (1, 2, 7, 16, 64, 513):
+        for scale in (0.01, 1.0, 8.0, 40.0, 300.0):
+            x = rng.standard_normal((40, n)) * scale
+            if n > 2:
+                x[::3, 1] = x[::3].max(axis=1)           # ties at the max
+                x[1::3, 2] = -np.inf
+            rows.append(x.astype(dtype))
+    return rows
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_rows_within_bound(name, dtype):
+    limit = _manifest.BY_NAME[name].ulp[np.dtype(dtype).name]
+    worst = 0.0
+    for x in softmax_rows(dtype):
+        soft, log_soft = softmax_reference(x)
+        ref = soft if name == "softmax" else log_soft
+        got = getattr(activations, name)(x)
+        finite = np.isfinite(ref)
+        assert (got[~finite] == ref[~finite]).all(), f"{name}: -inf entries"
+        err = rowwise_ulp_error(got[finite], ref[finite], dtype)
+        worst = max(worst, float(err.max()))
+        assert err.max() <= limit, (
+            f"{name} {np.dtype(dtype).name} rows of {x.shape[1]}: {float(err.max()):.3g} ULP "
+            f"at x = {x[np.nonzero(finite)[0][np.argmax(err)]]!r}, bound {limit}")
+    print(f"{name} {np.dtype(dtype).name}: max {worst:.3g} ULP (bound {limit})")

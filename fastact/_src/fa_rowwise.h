@@ -1,7 +1,23 @@
 /*
  * fa_rowwise.h -- softmax and log_softmax of one contiguous row.
  *
- * float32 rows are evaluated in double (fa_fast_exp) and rounded once.
+ * The bodies here are always-inline; fa_kernels.c.tp instantiates them once
+ * per SIMD target (fa_softmax_row_f32_avx2, ...) and fa_softmax_row_f32 /
+ * _f64 call the one of the target in use, as for the elementwise kernels.
+ *
+ * float32 rows are evaluated in double (fa_fast_exp) and rounded once, with
+ * their reductions vectorized (`omp simd`: the max, the special-value
+ * counts, the sum of exp).  A vector reduction sums in a fixed order for a
+ * given target, so a row's result never depends on the thread count; between
+ * targets the order differs in the last bits of a double sum, far below a
+ * float32 ULP.  Two things keep float32 results within ~1 ULP:
+ *   - softmax stores exp(x - max) rounded to float in the output on the way
+ *     and scales it by 1 / sum in place: one exp per element, two roundings
+ *     (on the FMA targets the exp itself runs in float, see
+ *     fa_softmax_exp_f32);
+ *   - log_softmax needs log(s) with s - 1 relatively accurate (the max
+ *     element's result is -log(s), about -(s - 1)): it sums the terms other
+ *     than the max's exact 1s, t = s - (count of max), and takes log1p.
  * float64 rows keep three things exact that a naive loop rounds:
  *   - d = x - max as d_hi + d_lo (two-sum), since exp(d) amplifies the
  *     rounding of d by |d| (~700 ULP at d = -700);
@@ -10,8 +26,6 @@
  *   - log(sum) as log(s_hi) + s_lo / s_hi.
  * Special rows: any NaN -> all NaN; all -inf -> all NaN (0/0); +inf entries
  * share the mass equally (the limit), the rest get 0 (log: -inf).
- * The Cython driver runs rows in a prange; each row is independent, so the
- * results do not depend on the thread count.
  */
 #ifndef FA_ROWWISE_H
 #define FA_ROWWISE_H
@@ -61,29 +75,59 @@ FA_ROW_SCAN(double)
 FA_ROW_SPECIAL(float)
 FA_ROW_SPECIAL(double)
 
-static inline void fa_softmax_row_f32(const float *x, float *y, ptrdiff_t n, int log_out)
+/* exp(x - m) for float32 rows, x <= m finite: in double on the targets
+ * without FMA (four lanes), in float with the float32-native core of
+ * fa_math.h on those with it (eight lanes).  There d = x - m is carried
+ * exactly as d + d_lo (TwoSum: exp amplifies the rounding of d by |d|) and
+ * exp(d + d_lo) = e (1 + d_lo), e = hi + lo; below d = -112 the result is 0
+ * in float32 anyway (d_lo is then dropped: it is NaN for x = -inf). */
+FA_INLINE float fa_softmax_exp_f32(float x, float m, int fma_target)
 {
-    ptrdiff_t nans, infs;
-    double m = fa_row_scan_float(x, n, &nans, &infs);
+    if (!fma_target)
+        return (float)fa_fast_exp((double)x - (double)m);
+    float d = x - m, bv = d - x;
+    float d_lo = (x - (d - bv)) + (-m - bv);
+    d_lo = d > -112.0f ? d_lo : 0.0f;
+    float e_lo, scale, e = fa_f32_exp_neg(d, &e_lo, &scale);
+    return (e + fmaf(e, d_lo, e_lo)) * scale;
+}
+
+FA_INLINE void fa_softmax_row_f32_body(const float *x, float *y, ptrdiff_t n, int log_out,
+                                       int fma_target)
+{
+    float m = -INFINITY;
+    ptrdiff_t nans = 0, infs = 0, tops;
+#pragma omp simd reduction(max:m) reduction(+:nans, infs)
+    for (ptrdiff_t i = 0; i < n; i++) {
+        float v = x[i];
+        nans += v != v;
+        infs += v == INFINITY;
+        m = v > m ? v : m;
+    }
     if (fa_row_special_float(x, y, n, log_out, m, nans, infs)) return;
-    double s = 0.0;
+    double md = m, s = 0.0;
     if (log_out) {
-        /* log(s) with s = 1 + (the others' terms): the max element's result
-         * is -log(s), about -(s - 1), so s - 1 must keep its relative
-         * accuracy: Neumaier-compensated sum, log(s) + c / s (as float64). */
-        double c = 0.0;
+        double t = 0.0;
+        tops = 0;
+#pragma omp simd reduction(+:t, tops)
         for (ptrdiff_t i = 0; i < n; i++) {
-            double e = fa_fast_exp((double)x[i] - m);
-            double t = s + e;
-            c += fabs(s) >= fabs(e) ? (s - t) + e : (e - t) + s;
-            s = t;
+            int top = x[i] == m;
+            tops += top;
+            t += top ? 0.0 : fa_fast_exp((double)x[i] - md);
         }
-        double log_s = log(s) + c / s;
-        for (ptrdiff_t i = 0; i < n; i++) y[i] = (float)(((double)x[i] - m) - log_s);
+        double log_s = log1p(t + (double)(tops - 1));     /* exact: tops - 1 < 2^53 */
+#pragma omp simd
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = (float)(((double)x[i] - md) - log_s);
     } else {
-        for (ptrdiff_t i = 0; i < n; i++) s += fa_fast_exp((double)x[i] - m);
+#pragma omp simd reduction(+:s)
+        for (ptrdiff_t i = 0; i < n; i++) {
+            float e = fa_softmax_exp_f32(x[i], m, fma_target);   /* y may be x: read first */
+            s += (double)e;
+            y[i] = e;
+        }
         double inv = 1.0 / s;  /* s in [1, n]: 1/s then a product keeps < 2^-50 */
-        for (ptrdiff_t i = 0; i < n; i++) y[i] = (float)(fa_fast_exp((double)x[i] - m) * inv);
+#pragma omp simd
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = (float)((double)y[i] * inv);
     }
 }
 
@@ -104,7 +148,7 @@ static inline double fa_exp_diff(double x, double m)
     return exp(hi) * (1.0 + lo);
 }
 
-static inline void fa_softmax_row_f64(const double *x, double *y, ptrdiff_t n, int log_out)
+FA_INLINE void fa_softmax_row_f64_body(const double *x, double *y, ptrdiff_t n, int log_out)
 {
     ptrdiff_t nans, infs;
     double m = fa_row_scan_double(x, n, &nans, &infs);
