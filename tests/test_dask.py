@@ -85,30 +85,54 @@ def test_import_fastact_does_not_import_dask():
 
 # ---------------------------------------------------------------- elementwise
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("act", _manifest.ELEMENTWISE, ids=lambda a: a.name)
-def test_elementwise_forward_and_derivatives(client, act, dtype):
+def elementwise_case(act, dtype, chunked=True):
+    """{what: (lazy result, in-memory result)} for act's forward and derivatives,
+    on arrays split into chunks that do not line up (or, unchunked, one chunk each)."""
     x = sample((301, 17), dtype)
     dy = sample((301, 17), dtype, seed=1)
-    xd = da.from_array(x, chunks=(101, 9))
-    dyd = da.from_array(dy, chunks=(64, 17))
+    xd = da.from_array(x, chunks=(101, 9) if chunked else -1)
+    dyd = da.from_array(dy, chunks=(64, 17) if chunked else -1)
     params = params_for(act)
     f = functools.partial(getattr(activations, act.name), **params)
     g = functools.partial(getattr(derivatives, act.name), **params)
-    lazy = {"f(x)": (f(xd), f(x)), "f'(x)": (g(xd), g(x)),
+    case = {"f(x)": (f(xd), f(x)), "f'(x)": (g(xd), g(x)),
             "dy f'(x)": (g(xd, dy=dyd), g(x, dy=dy)),
             "dy f'(x), dy in memory": (g(xd, dy=dy), g(x, dy=dy))}
     if act.from_y is not None and act.from_y(params) is None:
         y = f(x)
-        lazy["dy f'(y)"] = (g(y=da.from_array(y, chunks=(150, 5)), dy=dyd), g(y=y, dy=dy))
-    for name, (result, _) in lazy.items():
-        assert isinstance(result, da.Array), name
-        assert result.dtype == dtype, name
-    assert lazy["f(x)"][0].chunks == xd.chunks
-    values = compute(client, *(r for r, _ in lazy.values()))
-    for (name, (_, expected)), value in zip(lazy.items(), values):
-        np.testing.assert_array_equal(value, expected, err_msg=f"{act.name} {name}")
-        assert value.dtype == expected.dtype
+        yd = da.from_array(y, chunks=(150, 5) if chunked else -1)
+        case["dy f'(y)"] = (g(y=yd, dy=dyd), g(y=y, dy=dy))
+    assert case["f(x)"][0].chunks == xd.chunks
+    return {f"{act.name} {np.dtype(dtype).name} {what}": pair for what, pair in case.items()}
+
+
+def assert_computed_equal(case, values):
+    """Each computed value equals its in-memory twin bitwise, dtype included."""
+    for (what, (lazy, expected)), value in zip(case.items(), values):
+        assert isinstance(lazy, da.Array) and lazy.dtype == expected.dtype, what
+        np.testing.assert_array_equal(value, expected, err_msg=what)
+        assert value.dtype == expected.dtype, what
+
+
+# Each function's chunked graph runs in this process (dask's synchronous
+# scheduler runs the same tasks); the cluster test after it runs every
+# function on one chunk in the worker processes, which checks pickling and the
+# workers' import for all of them.  (The cluster costs about 4 ms per task: all
+# the chunked graphs there took 20 s.)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("act", _manifest.ELEMENTWISE, ids=lambda a: a.name)
+def test_elementwise_forward_and_derivatives(act, dtype):
+    case = elementwise_case(act, dtype)
+    assert_computed_equal(case, dask.compute(*(lazy for lazy, _ in case.values()),
+                                             scheduler="sync"))
+
+
+def test_every_elementwise_function_on_the_cluster(client):
+    case = {}
+    for act in _manifest.ELEMENTWISE:
+        for dtype in (np.float32, np.float64):
+            case.update(elementwise_case(act, dtype, chunked=False))
+    assert_computed_equal(case, compute(client, *(lazy for lazy, _ in case.values())))
 
 
 def test_parameters_pass_through(client):
@@ -157,28 +181,48 @@ def test_blocks_other_than_numpy_are_refused():
 
 # ------------------------------------------------------------------ row-wise
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name", ["softmax", "log_softmax", "sparsemax"])
-@pytest.mark.parametrize("axis", [-1, 0, (0, 2)])
-def test_rowwise_forward_and_vjp(client, name, axis, dtype):
+ROWWISE = ["softmax", "log_softmax", "sparsemax"]
+
+
+def rowwise_case(name, axis, dtype, chunked=True):
+    """{what: (lazy, in-memory)} for the forward and vector-Jacobian products of
+    a row-wise function; chunked, every reduction axis is split."""
     x = sample((40, 6, 30), dtype)
     dy = sample((40, 6, 30), dtype, seed=2)
-    xd = da.from_array(x, chunks=(9, 4, 7))        # every reduction axis split
-    dyd = da.from_array(dy, chunks=(11, 6, 30))
+    xd = da.from_array(x, chunks=(9, 4, 7) if chunked else -1)
+    dyd = da.from_array(dy, chunks=(11, 6, 30) if chunked else -1)
     f, vjp = getattr(activations, name), getattr(derivatives, name)
     y = f(x, axis=axis)
-    lazy = [f(xd, axis=axis), vjp(dyd, xd, axis=axis),
-            vjp(dyd, y=da.from_array(y, chunks=5), axis=axis), vjp(dy, y=y, axis=axis)[None]]
-    lazy[-1] = vjp(dyd, x, axis=axis)
+    yd = da.from_array(y, chunks=5 if chunked else -1)
+    case = {"f(x)": (f(xd, axis=axis), y),
+            "vjp(dy, x)": (vjp(dyd, xd, axis=axis), vjp(dy, x, axis=axis)),
+            "vjp(dy, y)": (vjp(dyd, y=yd, axis=axis), vjp(dy, y=y, axis=axis)),
+            "vjp(dy, x), x in memory": (vjp(dyd, x, axis=axis), vjp(dy, x, axis=axis))}
     axes = (axis,) if isinstance(axis, int) else axis
+    forward = case["f(x)"][0]
     for a in axes:
-        assert lazy[0].numblocks[a] == 1, "a reduction axis must be one chunk"
-    unsplit = [a for a in range(3) if a not in {b % 3 for b in axes}]
-    for a in unsplit:
-        assert lazy[0].chunks[a] == xd.chunks[a], "the other axes keep their chunks"
-    expected = [y, vjp(dy, x, axis=axis), vjp(dy, y=y, axis=axis), vjp(dy, x, axis=axis)]
-    for k, (value, exp) in enumerate(zip(compute(client, *lazy), expected)):
-        np.testing.assert_array_equal(value, exp, err_msg=f"{name} output {k}")
+        assert forward.numblocks[a] == 1, "a reduction axis must be one chunk"
+    for a in set(range(3)) - {b % 3 for b in axes}:
+        assert forward.chunks[a] == xd.chunks[a], "the other axes keep their chunks"
+    return {f"{name} axis={axis} {np.dtype(dtype).name} {what}": pair
+            for what, pair in case.items()}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ROWWISE)
+@pytest.mark.parametrize("axis", [-1, 0, (0, 2)])
+def test_rowwise_forward_and_vjp(name, axis, dtype):
+    case = rowwise_case(name, axis, dtype)
+    assert_computed_equal(case, dask.compute(*(lazy for lazy, _ in case.values()),
+                                             scheduler="sync"))
+
+
+def test_every_rowwise_function_on_the_cluster(client):
+    case = {}
+    for name in ROWWISE:
+        for dtype in (np.float32, np.float64):
+            case.update(rowwise_case(name, -1, dtype, chunked=False))
+    assert_computed_equal(case, compute(client, *(lazy for lazy, _ in case.values())))
 
 
 def test_glu_and_its_vjp(client):
