@@ -50,14 +50,10 @@ cdef extern from "fa_kernels.h" nogil:
     fa_unary_f64 fa_unary_kernel_f64(int kernel_id)
     fa_grad_f32 fa_grad_kernel_f32(int kernel_id)
     fa_grad_f64 fa_grad_kernel_f64(int kernel_id)
-    void fa_unary_run_f32(int kernel_id, const float *x, float *out, Py_ssize_t n,
-                          const fa_params *p, int stream)
-    void fa_unary_run_f64(int kernel_id, const double *x, double *out, Py_ssize_t n,
-                          const fa_params *p, int stream)
-    void fa_grad_run_f32(int kernel_id, const float *x, const float *dy, float *out,
-                         Py_ssize_t n, const fa_params *p, int stream)
-    void fa_grad_run_f64(int kernel_id, const double *x, const double *dy, double *out,
-                         Py_ssize_t n, const fa_params *p, int stream)
+    void fa_run_f32(int kernel_id, const float *x, const float *dy, float *out, Py_ssize_t n,
+                    const fa_params *p, int stream)
+    void fa_run_f64(int kernel_id, const double *x, const double *dy, double *out,
+                    Py_ssize_t n, const fa_params *p, int stream)
     long fa_sysconf_cache_bytes()
     void fa_softmax_row_f32(const float *x, float *y, Py_ssize_t n, int log_out)
     void fa_softmax_row_f64(const double *x, double *y, Py_ssize_t n, int log_out)
@@ -128,7 +124,7 @@ def _last_level_cache_bytes():
 
 # Outputs of more bytes than this (half the last-level cache: above it, input
 # and output together no longer fit) are written with non-temporal stores by
-# the memory-bound kernels (see fa_unary_run_f32).
+# the memory-bound kernels (see fa_run_f32).
 cdef Py_ssize_t _stream_min_bytes = _last_level_cache_bytes() // 2
 
 NUM_KERNELS = fa_num_kernels()
@@ -237,15 +233,11 @@ cdef inline void _elementwise_span(int kernel_id, const floating *x, const float
     """out[start:stop] from x[start:stop] (and dy[start:stop]), with streaming
     stores when `stream`."""
     if floating is float:
-        if dy == NULL:
-            fa_unary_run_f32(kernel_id, x + start, out + start, stop - start, p, stream)
-        else:
-            fa_grad_run_f32(kernel_id, x + start, dy + start, out + start, stop - start, p, stream)
+        fa_run_f32(kernel_id, x + start, NULL if dy == NULL else dy + start, out + start,
+                   stop - start, p, stream)
     else:
-        if dy == NULL:
-            fa_unary_run_f64(kernel_id, x + start, out + start, stop - start, p, stream)
-        else:
-            fa_grad_run_f64(kernel_id, x + start, dy + start, out + start, stop - start, p, stream)
+        fa_run_f64(kernel_id, x + start, NULL if dy == NULL else dy + start, out + start,
+                   stop - start, p, stream)
 
 
 def unary_plain(int kernel_id, object x, object out, tuple params):

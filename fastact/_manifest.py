@@ -255,7 +255,7 @@ def modes_of(activation):
 # Activations whose every mode is a few compares, selects and multiply-adds per
 # element: over arrays larger than the cache their loops wait on memory, not
 # arithmetic, so they write with streaming stores there (fa_kernels.c.tp,
-# fa_unary_run_f32).  The others compute long enough per element that the
+# fa_run_f32).  The others compute long enough per element that the
 # extra pass through the store tile costs more than it saves (sigmoid: 7 %).
 MEMORY_BOUND = frozenset({
     "hard_shrink", "hard_sigmoid", "hard_silu", "hard_tanh", "leaky_relu", "linear",

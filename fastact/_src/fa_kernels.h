@@ -50,16 +50,13 @@ void fa_softmax_row_f64(const double *x, double *y, ptrdiff_t n, int log_out);
 
 /* Whether kernel k waits on memory rather than arithmetic over large arrays. */
 int fa_kernel_memory_bound(int kernel_id);
-/* Kernel kernel_id over n elements, written with non-temporal stores when
- * `stream` (fa_kernels.c.tp). */
-void fa_unary_run_f32(int kernel_id, const float *in, float *out, ptrdiff_t n,
-                      const fa_params *p, int stream);
-void fa_unary_run_f64(int kernel_id, const double *in, double *out, ptrdiff_t n,
-                      const fa_params *p, int stream);
-void fa_grad_run_f32(int kernel_id, const float *in, const float *dy, float *out, ptrdiff_t n,
-                     const fa_params *p, int stream);
-void fa_grad_run_f64(int kernel_id, const double *in, const double *dy, double *out,
-                     ptrdiff_t n, const fa_params *p, int stream);
+/* Kernel kernel_id over n elements (dy NULL: the activation; else dy times
+ * its derivative), written with non-temporal stores when `stream`
+ * (fa_kernels.c.tp). */
+void fa_run_f32(int kernel_id, const float *in, const float *dy, float *out, ptrdiff_t n,
+                const fa_params *p, int stream);
+void fa_run_f64(int kernel_id, const double *in, const double *dy, double *out, ptrdiff_t n,
+                const fa_params *p, int stream);
 /* The last-level cache's size from sysconf (the drivers prefer sysfs). */
 long fa_sysconf_cache_bytes(void);
 
