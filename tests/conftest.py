@@ -1,6 +1,6 @@
 """Test set-up: run against the installed, compiled fastact, never the source tree.
 
-The README's command (``pytest --import-mode=importlib tests``) keeps the
+The README's command (``pytest -n auto --import-mode=importlib tests``) keeps the
 repository root off ``sys.path``; this file adds only ``tests/`` itself, so the
 helper modules here (``reference``) import, and checks that the ``fastact``
 found is a built one.
@@ -19,7 +19,7 @@ try:
 except ImportError as exc:          # an uncompiled source tree on sys.path
     raise pytest.UsageError(
         f"fastact is not installed (or not compiled): {exc}.  Run the README's install "
-        f"command, then `pytest --import-mode=importlib tests`.") from exc
+        f"command, then `pytest -n auto --import-mode=importlib tests`.") from exc
 
 
 def pytest_report_header(config):

@@ -51,4 +51,4 @@ cd "$work/elsewhere"
 echo "== fastact from $wheel, tests from $sdist, run in $PWD"
 "$py" -m pip list --disable-pip-version-check 2>/dev/null | grep -Ei '^(fastact|numpy|scipy) '
 "$py" -c "import fastact; fastact.show_config()"
-"$work/venv/bin/pytest" --import-mode=importlib -p no:cacheprovider "$work"/fastact-*/tests "$@"
+"$work/venv/bin/pytest" -n auto --import-mode=importlib -p no:cacheprovider "$work"/fastact-*/tests "$@"
