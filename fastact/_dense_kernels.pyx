@@ -33,7 +33,7 @@ import numpy as np
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 
 from fastact._kernels cimport (
-    fa_params, team_size, softmax_row_f32, softmax_row_f64, _pack, _plain,
+    fa_params, team_size, softmax_block_f32, softmax_block_f64, _pack, _plain,
     _plain_float_type,
     unary_kernel_f32 as fa_unary_kernel_f32, unary_kernel_f64 as fa_unary_kernel_f64,
     grad_kernel_f32 as fa_grad_kernel_f32, grad_kernel_f64 as fa_grad_kernel_f64)
@@ -171,13 +171,11 @@ cdef inline int _check_signals() except -1 nogil:
 cdef inline void _epilogue(floating *z, floating *y, Py_ssize_t rows, Py_ssize_t n,
                            int kernel_id, int rowwise, const fa_params *p) noexcept nogil:
     """y = act(z) on a block (y may be z); rowwise: 1 softmax, 2 log_softmax."""
-    cdef Py_ssize_t r
     if rowwise:
-        for r in range(rows):
-            if floating is float:
-                softmax_row_f32(z + r * n, y + r * n, n, rowwise == 2)
-            else:
-                softmax_row_f64(z + r * n, y + r * n, n, rowwise == 2)
+        if floating is float:
+            softmax_block_f32(z, y, rows, n, rowwise == 2)
+        else:
+            softmax_block_f64(z, y, rows, n, rowwise == 2)
     elif kernel_id >= 0:
         if floating is float:
             fa_unary_kernel_f32(kernel_id)(z, y, rows * n, p)

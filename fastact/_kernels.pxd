@@ -23,9 +23,12 @@ cdef fa_unary_f32 unary_kernel_f32(int kernel_id) noexcept nogil
 cdef fa_unary_f64 unary_kernel_f64(int kernel_id) noexcept nogil
 cdef fa_grad_f32 grad_kernel_f32(int kernel_id) noexcept nogil
 cdef fa_grad_f64 grad_kernel_f64(int kernel_id) noexcept nogil
-# softmax (or log_softmax) of one contiguous row, y may be x: exported by _kernels.
-cdef void softmax_row_f32(const float *x, float *y, Py_ssize_t n, bint log_out) noexcept nogil
-cdef void softmax_row_f64(const double *x, double *y, Py_ssize_t n, bint log_out) noexcept nogil
+# softmax (or log_softmax) of each row of a C-contiguous block of `rows` rows
+# of n elements, y may be x: exported by _kernels.
+cdef void softmax_block_f32(const float *x, float *y, Py_ssize_t rows, Py_ssize_t n,
+                            bint log_out) noexcept nogil
+cdef void softmax_block_f64(const double *x, double *y, Py_ssize_t rows, Py_ssize_t n,
+                            bint log_out) noexcept nogil
 
 # Threads for a parallel loop (fa_omp_team_size): exported by _kernels, the one
 # module that includes fa_omp.h, so both modules see the one after-fork flag.

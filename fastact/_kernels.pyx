@@ -55,8 +55,10 @@ cdef extern from "fa_kernels.h" nogil:
     void fa_run_f64(int kernel_id, const double *x, const double *dy, double *out,
                     Py_ssize_t n, const fa_params *p, int stream)
     long fa_sysconf_cache_bytes()
-    void fa_softmax_row_f32(const float *x, float *y, Py_ssize_t n, int log_out)
-    void fa_softmax_row_f64(const double *x, double *y, Py_ssize_t n, int log_out)
+    void fa_softmax_rows_f32(const float *x, float *y, Py_ssize_t rows, Py_ssize_t n,
+                             int log_out)
+    void fa_softmax_rows_f64(const double *x, double *y, Py_ssize_t rows, Py_ssize_t n,
+                             int log_out)
     int fa_kernel_memory_bound(int kernel_id)
 
 
@@ -78,12 +80,14 @@ cdef fa_grad_f64 grad_kernel_f64(int kernel_id) noexcept nogil:
     return fa_grad_kernel_f64(kernel_id)
 
 
-cdef void softmax_row_f32(const float *x, float *y, Py_ssize_t n, bint log_out) noexcept nogil:
-    fa_softmax_row_f32(x, y, n, log_out)
+cdef void softmax_block_f32(const float *x, float *y, Py_ssize_t rows, Py_ssize_t n,
+                            bint log_out) noexcept nogil:
+    fa_softmax_rows_f32(x, y, rows, n, log_out)
 
 
-cdef void softmax_row_f64(const double *x, double *y, Py_ssize_t n, bint log_out) noexcept nogil:
-    fa_softmax_row_f64(x, y, n, log_out)
+cdef void softmax_block_f64(const double *x, double *y, Py_ssize_t rows, Py_ssize_t n,
+                            bint log_out) noexcept nogil:
+    fa_softmax_rows_f64(x, y, rows, n, log_out)
 
 
 cdef int team_size(int requested, Py_ssize_t work_items) noexcept nogil:
@@ -351,17 +355,21 @@ def grad_f64(int kernel_id, const double[::1] x, const double[::1] dy, double[::
 cdef int _softmax_loop(const floating *x, floating *out, Py_ssize_t rows, Py_ssize_t n,
                        bint log_out, int threads, bint watch) except -1 nogil:
     """The rows in groups of about SIGNAL_CHECK_ELEMENTS elements, a signal
-    check after each group when `watch` (as _elementwise_loop)."""
+    check after each group when `watch` (as _elementwise_loop); in a group,
+    tiles of about CHUNK elements (whole rows) go to the threads.  Each row
+    is computed on its own, so the tiling never changes a result."""
+    cdef Py_ssize_t tile = max(<Py_ssize_t>CHUNK // n, 1)
     cdef Py_ssize_t group = max(<Py_ssize_t>(CHUNK * SIGNAL_CHUNKS) // n, 1), first = 0
-    cdef Py_ssize_t last, r
+    cdef Py_ssize_t last, t, n_tiles
     while first < rows:
         last = min(first + group, rows)
+        n_tiles = (last - first + tile - 1) // tile
         if threads == 1:
-            for r in range(first, last):
-                _softmax_row(x + r * n, out + r * n, n, log_out)
+            _softmax_block(x, out, first, last, n, log_out)
         else:
-            for r in prange(first, last, num_threads=threads, schedule="static"):
-                _softmax_row(x + r * n, out + r * n, n, log_out)
+            for t in prange(n_tiles, num_threads=threads, schedule="static"):
+                _softmax_block(x, out, first + t * tile, min(first + (t + 1) * tile, last), n,
+                               log_out)
         if watch:
             with gil:
                 PyErr_CheckSignals()
@@ -369,12 +377,13 @@ cdef int _softmax_loop(const floating *x, floating *out, Py_ssize_t rows, Py_ssi
     return 0
 
 
-cdef inline void _softmax_row(const floating *x, floating *y, Py_ssize_t n,
-                              bint log_out) noexcept nogil:
+cdef inline void _softmax_block(const floating *x, floating *y, Py_ssize_t start,
+                                Py_ssize_t stop, Py_ssize_t n, bint log_out) noexcept nogil:
+    """Rows start to stop of the C-contiguous matrices x and y."""
     if floating is float:
-        fa_softmax_row_f32(x, y, n, log_out)
+        fa_softmax_rows_f32(x + start * n, y + start * n, stop - start, n, log_out)
     else:
-        fa_softmax_row_f64(x, y, n, log_out)
+        fa_softmax_rows_f64(x + start * n, y + start * n, stop - start, n, log_out)
 
 
 def softmax_rows_f32(const float[:, ::1] x, float[:, ::1] out, bint log_out,

@@ -22,8 +22,10 @@ typedef void (*fa_grad_f32)(const float *in, const float *dy, float *out, ptrdif
 typedef void (*fa_grad_f64)(const double *in, const double *dy, double *out, ptrdiff_t n,
                             const fa_params *p);
 
-typedef void (*fa_softmax_row_f32_fn)(const float *x, float *y, ptrdiff_t n, int log_out);
-typedef void (*fa_softmax_row_f64_fn)(const double *x, double *y, ptrdiff_t n, int log_out);
+typedef void (*fa_softmax_rows_f32_fn)(const float *x, float *y, ptrdiff_t rows, ptrdiff_t n,
+                                       int log_out);
+typedef void (*fa_softmax_rows_f64_fn)(const double *x, double *y, ptrdiff_t rows, ptrdiff_t n,
+                                       int log_out);
 
 /* SIMD targets, in increasing order. */
 enum { FA_ISA_BASELINE = 0, FA_ISA_AVX2 = 1, FA_ISA_AVX512 = 2, FA_ISA_COUNT = 3 };
@@ -43,10 +45,13 @@ fa_unary_f64 fa_unary_kernel_f64(int kernel_id);
 fa_grad_f32 fa_grad_kernel_f32(int kernel_id);
 fa_grad_f64 fa_grad_kernel_f64(int kernel_id);
 
-/* softmax (log_out = 0) or log_softmax of one contiguous row of n > 0
- * elements, y may be x (fa_rowwise.h), with the kernels of the target in use. */
-void fa_softmax_row_f32(const float *x, float *y, ptrdiff_t n, int log_out);
-void fa_softmax_row_f64(const double *x, double *y, ptrdiff_t n, int log_out);
+/* softmax (log_out = 0) or log_softmax of each of `rows` contiguous rows of
+ * n > 0 elements (row r at x + r n), y may be x (fa_rowwise.h), with the
+ * kernels of the target in use.  Rows, not one row per call: the rows of a
+ * dense layer's softmax are often short (16 units), and a call per row cost
+ * more than the row. */
+void fa_softmax_rows_f32(const float *x, float *y, ptrdiff_t rows, ptrdiff_t n, int log_out);
+void fa_softmax_rows_f64(const double *x, double *y, ptrdiff_t rows, ptrdiff_t n, int log_out);
 
 /* Whether kernel k waits on memory rather than arithmetic over large arrays. */
 int fa_kernel_memory_bound(int kernel_id);
