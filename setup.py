@@ -74,7 +74,7 @@ def generate_sources(with_dispatch):
     isas = ISA_TARGETS if with_dispatch else ISA_TARGETS[:1]
     template = (SRC / "fa_kernels.c.tp").read_text()
     rendered = Tempita.sub(template, isas=isas, kernels=manifest.kernel_table(),
-                           memory_bound=manifest.MEMORY_BOUND)
+                           memory_bound=manifest.MEMORY_BOUND, two_forms=manifest.TWO_FORMS)
     out = SRC / "fa_kernels.c"
     if not out.exists() or out.read_text() != rendered:
         out.write_text(rendered)

@@ -262,6 +262,13 @@ MEMORY_BOUND = frozenset({
     "relu", "relu6", "soft_shrink", "sparse_plus", "sparse_sigmoid", "threshold",
 })
 
+# Activations whose formula chooses between two forms on the loop-invariant
+# p0 (gelu: approximate).  Their loops are emitted once per form
+# (fa_kernels.c.tp, FA_LOOPS): GCC does not unswitch a loop this large, it
+# if-converted both forms into one vector loop that paid for both (gelu
+# float32: 8.7 ns per element, either form).
+TWO_FORMS = frozenset({"gelu"})
+
 
 def kernel_table():
     """[(activation, mode)] in kernel-id order: the id is the index."""
