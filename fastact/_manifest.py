@@ -263,12 +263,13 @@ MEMORY_BOUND = frozenset({
 })
 
 # Activations whose formula chooses between two forms on the loop-invariant
-# p0 (gelu: approximate).  Their loops are emitted once per form
+# p0 (gelu: approximate; squareplus: b = 0 is relu).  Their loops are emitted once per form
 # (fa_kernels.c.tp, FA_LOOPS): GCC does not unswitch a loop this large, it
 # if-converted both forms into one vector loop that paid for both (gelu
 # float32 on one core: 9.1 ns per element either form; split, 7.0 exact and
-# 3.6 tanh, before the polynomials went to Estrin's scheme).
-TWO_FORMS = frozenset({"gelu"})
+# 3.6 tanh, before the polynomials went to Estrin's scheme).  squareplus's
+# loops were not vectorized at all: the test became a branch in the loop.
+TWO_FORMS = frozenset({"gelu", "squareplus"})
 
 
 def kernel_table():
