@@ -125,3 +125,15 @@ def test_dask_bench_runs_and_reports_the_overhead_ratio(tmp_path):
         assert set(figures[name]["rows_per_second"]) == {
             "fastact on Dask", "fastact in memory",
             "scipy.special.expit on Dask" if name == "sigmoid" else "NumPy on Dask"}
+
+
+def test_python_threads_bench_reports_a_speed_up_per_workload():
+    out = bench("python_threads.py", "--repeats", "1", "--min-time", "0.0001")
+    assert "fastact's OpenMP and the BLAS on 1 thread" in out
+    rows = [line.split() for line in out.splitlines()
+            if line.startswith(("dense ", "dense_backward ", "gelu ", "sigmoid "))]
+    assert [r[0] for r in rows] == ["dense", "dense_backward", "gelu", "sigmoid"], out
+    for r in rows:
+        serial, threaded, speed_up = r[-3], r[-2], r[-1]
+        assert serial.endswith("ms") and threaded.endswith("ms") and speed_up.endswith("x"), r
+        assert math.isfinite(float(speed_up[:-1])) and float(speed_up[:-1]) > 0, r
