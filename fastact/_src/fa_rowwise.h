@@ -31,6 +31,7 @@
 #ifndef FA_ROWWISE_H
 #define FA_ROWWISE_H
 
+#include <stddef.h>
 #include "fa_math.h"
 
 /* Scan a row: returns its max; counts NaN and +inf entries. */
