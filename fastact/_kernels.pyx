@@ -381,9 +381,9 @@ cdef inline void _softmax_block(const floating *x, floating *y, Py_ssize_t start
                                 Py_ssize_t stop, Py_ssize_t n, bint log_out) noexcept nogil:
     """Rows start to stop of the C-contiguous matrices x and y."""
     if floating is float:
-        fa_softmax_rows_f32(x + start * n, y + start * n, stop - start, n, log_out)
+        softmax_block_f32(x + start * n, y + start * n, stop - start, n, log_out)
     else:
-        fa_softmax_rows_f64(x + start * n, y + start * n, stop - start, n, log_out)
+        softmax_block_f64(x + start * n, y + start * n, stop - start, n, log_out)
 
 
 def softmax_rows_f32(const float[:, ::1] x, float[:, ::1] out, bint log_out,
