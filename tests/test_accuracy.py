@@ -200,6 +200,32 @@ def test_float64_within_bound(act, params, sample64):
             f"{act.name}[{mode}] float64 {params}: {where}, bound {bound(act, mode, 'float64')}")
 
 
+def erfcx_table_edges():
+    """The edges of the rows of fastact/_src/fa_erfcx_table.h (float64 gelu's
+    erfcx: [0, 1) in eighths, then each binade up to 64 in eighths) and the
+    four doubles either side of each, both signs: where a row's polynomial is
+    used at the very end of its interval, or (y = |x| + 1 rounding up) just
+    beyond it."""
+    edges = [j / 8 for j in range(9)] + [2.0 ** e * (1 + j / 8) for e in range(6) for j in range(9)]
+    points = []
+    for edge in edges:
+        x = np.float64(edge)
+        for _ in range(4):
+            x = np.nextafter(x, -np.inf)
+        for _ in range(9):
+            points.append(x)
+            x = np.nextafter(x, np.inf)
+    points = np.array(points)
+    return np.concatenate([points, -points])
+
+
+@pytest.mark.parametrize("mode", ["fwd", "dx"])
+def test_float64_gelu_at_the_erfcx_table_edges(mode):
+    act, params = _manifest.BY_NAME["gelu"], {"approximate": False}
+    err, where = measure(act, params, mode, np.float64, erfcx_table_edges())
+    assert err <= bound(act, mode, "float64"), f"gelu[{mode}] float64: {where}"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("act,params", CASES, ids=CASE_IDS)
 def test_every_float32(act, params):

@@ -13,9 +13,9 @@
  *              float32 result is within ~0.5 ULP of the rounded exact value
  *              plus the error of the activation's own formula.
  *
- *   fa_libm_*  used by the float64 kernels: glibc's exp/expm1/log1p, gelu's
- *              Gaussian in long double, and (fa_dd.h) double-double forms
- *              where a composite would collect several roundings.
+ *   fa_libm_*  used by the float64 kernels: glibc's exp/expm1/log1p, and
+ *              (fa_dd.h) double-double forms where a composite would collect
+ *              several roundings, gelu's Gaussian among them.
  *
  *   fa_f32_*   float32-native cores for the hottest float32 forwards (see
  *              fa_formulas_f32.h): eight lanes per AVX2 register instead of
@@ -188,30 +188,7 @@ FA_INLINE double fa_two_prod(double a, double b, double *e)
 
 #define FA_INV_SQRT2_HI 0x1.6a09e667f3bcdp-1
 #define FA_INV_SQRT_2PI 0x1.9884533d43651p-2
-
-/* gelu's exact form in float64: x Phi(x) and its derivative Phi(x) + x phi(x),
- * Phi(x) = erfc(-x / sqrt 2) / 2, evaluated in glibc's long double (64-bit
- * mantissa; erfcl and expl are within a few 2^-64) and rounded to double
- * once.  glibc's double erfc is off by up to 2.8 ULP, which made gelu 3.9;
- * long double also keeps x Phi(x) in its normal range down to where the
- * double result underflows, so the Gaussian tail needs no special case.
- * The price: x87 erfcl costs ~150 ns against erfc's ~25. */
-#if LDBL_MANT_DIG < 64
-#error "fastact's float64 kernels need a long double with a 64-bit mantissa or wider (x87)"
-#endif
-#define FA_INV_SQRT2_L 0.70710678118654752440084436210484903928L
-#define FA_INV_SQRT_2PI_L 0.39894228040143267793994605993438186848L
-FA_INLINE double fa_libm_x_normal_cdf(double x)
-{
-    long double xl = (long double)x;
-    return (double)(xl * (0.5L * erfcl(-xl * FA_INV_SQRT2_L)));
-}
-FA_INLINE double fa_libm_normal_cdf_plus_x_pdf(double x)
-{
-    long double xl = (long double)x;
-    long double pdf = FA_INV_SQRT_2PI_L * expl(-0.5L * (xl * xl));   /* x^2 exact */
-    return (double)(0.5L * erfcl(-xl * FA_INV_SQRT2_L) + xl * pdf);
-}
+#define FA_INV_SQRT_2PI_LO -0x1.cbc0d30ebfd15p-56
 
 /* ---- wrappers that give both families the same names --------------------- */
 
@@ -221,6 +198,9 @@ FA_INLINE double fa_libm_log1p(double u) { return log1p(u); }
 
 /* x - tanh(x) in float64: the subtraction is done in x87 extended precision,
  * whose 11 extra bits absorb the cancellation for |x| >= 0.25. */
+#if LDBL_MANT_DIG < 64
+#error "fastact's float64 tanh_shrink needs a long double with a 64-bit mantissa or wider (x87)"
+#endif
 FA_INLINE double fa_libm_x_minus_tanh(double x)
 {
     double small = fa_x_minus_tanh_series(x);
