@@ -304,3 +304,17 @@ def test_squareplus_without_b_below_the_square_underflow():
         assert (D.squareplus(tiny, b=0.0) == 1.0).all()
         assert (D.squareplus(-tiny, b=0.0) == 0.0).all()
         assert (D.squareplus(y=tiny, b=0.0) == 1.0).all()
+
+
+# Found by FASTACT_FUZZ=long (the two dense cases above): the references were
+# wrong, fastact right.  exponential's float32 result overflows to inf where
+# the float64 one does not; a sum of products in the subnormals is within
+# k half-subnormals of the exact one, as z_bound now says.
+def test_dense_float32_overflow_and_subnormal_products():
+    x, W = np.full(10, 3.0, np.float32), np.full((10, 1), 3.0, np.float32)
+    assert fastact.dense(x, W, None, "exponential")[0] == np.inf          # exp(90)
+    x, W = np.full(7, 1.5, np.float32), np.full((7, 1), 1e-45, np.float32)
+    z = float(fastact.dense(x, W, None, "linear")[0])
+    exact, tiny = 7 * 1.5 * float(np.float32(1e-45)), float(np.finfo(np.float32).smallest_subnormal)
+    assert abs(z - exact) <= test_dense.z_bound(np.array(exact), 7, np.dtype(np.float32))
+    assert abs(z - exact) >= tiny                # the case the relative bound alone missed
