@@ -30,6 +30,7 @@
 
 #include "fa_math.h"
 #include "fa_erfcx_table.h"
+#include "fa_exp_table.h"
 
 typedef struct fa_dd {
     double hi, lo;
@@ -124,6 +125,69 @@ FA_INLINE fa_dd fa_libm_dd_exp(double z, double z_lo)
     return fa_dd_of(hi, z == z && fabs(hi) < INFINITY ? lo : 0.0);
 }
 
+/* exp of the float64 kernels by Tang's method: z = (128 m + j) ln2/128 + r,
+ * |r| <= ln2/256, exp(z) = 2^m 2^(j/128) e^r with 2^(j/128) = t_hi + t_lo
+ * from fa_exp_table.h (a gather each) and e^r - 1 = p(r) by its Taylor
+ * polynomial to r^5/5! (truncation 2^-64).  t_hi + (t_lo + t_hi p) rounds
+ * once: 0.51 ULP.  Straight-line code, so the loops vectorize; glibc's exp
+ * is a call that keeps them scalar.  2^m in two factors (m down to -1075);
+ * where the result is subnormal, t_hi scaled rounds to the subnormal grid
+ * and the exact rest moves it by at most a step, so it is still rounded
+ * once (scaling the rounded sum would round twice: 0.75 ULP).  ln 2 / 128 in
+ * two parts, the first with 35 bits: k ln2_hi is exact for |k| < 2^18. */
+#define FA_LN2_128_HI 0x1.62e42fef80000p-8
+#define FA_LN2_128_LO 0x1.1cf79abc9e3b4p-43
+FA_INLINE double fa_libm_exp(double z)
+{
+    double zc = z < -746.0 ? -746.0 : z;      /* NaN fails both compares: kept */
+    zc = zc > 710.0 ? 710.0 : zc;
+    double k = (zc * (FA_LOG2E * FA_EXP_TABLE_SIZE) + FA_ROUND_SHIFT) - FA_ROUND_SHIFT;
+    /* m = floor(k / 128) by rounding (k - 63.5) / 128: never a tie */
+    double m = ((k - 63.5) * (1.0 / FA_EXP_TABLE_SIZE) + FA_ROUND_SHIFT) - FA_ROUND_SHIFT;
+    /* The row, j = k - 128 m in [0, 127], from the bits of z's own k (the
+     * same as zc's where z is in range; elsewhere the row does not matter and
+     * the mask keeps it in the table).  From zc's k, GCC specialised the
+     * clamped lanes' constant row, made the other lanes' loads conditional
+     * and then could not vectorize them. */
+    double k_z = (z * (FA_LOG2E * FA_EXP_TABLE_SIZE) + FA_ROUND_SHIFT) - FA_ROUND_SHIFT;
+    int64_t row = (int64_t)((fa_to_bits(k_z + FA_ROUND_SHIFT) - fa_to_bits(FA_ROUND_SHIFT))
+                            & (FA_EXP_TABLE_SIZE - 1));
+    double r = (zc - k * FA_LN2_128_HI) - k * FA_LN2_128_LO;
+    double r2 = r * r;
+    double p = r + r2 * ((0.5 + r * (1.0 / 6)) + r2 * (1.0 / 24 + r * (1.0 / 120)));
+    double t_hi = fa_exp_table_hi[row];
+    double rest = fa_exp_table_lo[row] + t_hi * p;
+    double m1 = (0.5 * m + FA_ROUND_SHIFT) - FA_ROUND_SHIFT, m2 = m - m1;
+    double s1 = fa_pow2i(m1), s2 = fa_pow2i(m2);
+    double normal = ((t_hi + rest) * s1) * s2;
+    double h = (t_hi * s1) * s2;
+    double back = (h * fa_pow2i(-m2)) * fa_pow2i(-m1);       /* h 2^-m: exact */
+    double subnormal = h + (((t_hi - back) + rest) * s1) * s2;
+    return normal >= DBL_MIN ? normal : subnormal;          /* NaN: subnormal is NaN */
+}
+
+/* expm1 of the float64 kernels, from dd_exp (2^-59): dd_exp - 1 as a two-sum
+ * for |z| >= 1/4, where the result is large enough for that error (0.07 ULP
+ * of the result at 1/4), and below, the Taylor series z + z^2 (1/2! + z/3!
+ * + ... + z^11/13!) (truncation 2^-56 of the result at |z| = 1/4) by
+ * Estrin's scheme.  Straight-line code, unlike glibc's expm1 (float64 elu,
+ * celu and selu ran scalar, 2x slower). */
+FA_INLINE double fa_libm_expm1(double z)
+{
+    fa_dd e = fa_libm_dd_exp(z, 0.0);
+    double s = e.hi - 1.0;
+    double large = s + (fa_two_sum_err(e.hi, -1.0, s) + e.lo);
+    double z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;
+    double p01 = 1.0 / 2 + z * (1.0 / 6), p23 = 1.0 / 24 + z * (1.0 / 120);
+    double p45 = 1.0 / 720 + z * (1.0 / 5040), p67 = 1.0 / 40320 + z * (1.0 / 362880);
+    double p89 = 1.0 / 3628800 + z * (1.0 / 39916800);
+    double p1011 = 1.0 / 479001600 + z * (1.0 / 6227020800);
+    double p03 = p01 + p23 * z2, p47 = p45 + p67 * z2, p811 = p89 + p1011 * z2;
+    double small = z + z2 * ((p03 + p47 * z4) + p811 * z8);
+    double r = fabs(z) < 0.25 ? small : large;
+    return e.hi == INFINITY ? e.hi : r;       /* then the two-sum is inf - inf */
+}
+
 /* exp_up64 (fa_math.h) of the float64 kernels, from dd_exp: straight-line
  * code, unlike a call to glibc's exp, so the loops that use it vectorize
  * (silu's float64 derivative took 63 ns an element with the call, ~10 without). */
@@ -148,7 +212,7 @@ FA_INLINE fa_dd fa_libm_dd_tanh(double x)
 
 /* ---- gelu's Gaussian: Phi(-|x|) = E(|x|) exp(-x^2 / 2) ----------------------
  * E(a) = erfcx(a / sqrt 2) / 2, smooth and slowly varying, is a polynomial on
- * each of the short intervals of fa_erfcx_table.h (tools/fit_half_erfcx.py),
+ * each of the short intervals of fa_erfcx_table.h (tools/make_tables.py),
  * found from the exponent and top mantissa bits of y = a + 1 (a < 1) or 2a:
  * no branch and no search, so the loops vectorize (a gather per coefficient).
  * s = a - m is exact (Sterbenz) and the constant term is two doubles, so E

@@ -13,9 +13,9 @@
  *              float32 result is within ~0.5 ULP of the rounded exact value
  *              plus the error of the activation's own formula.
  *
- *   fa_libm_*  used by the float64 kernels: glibc's exp/expm1/log1p, and
- *              (fa_dd.h) double-double forms where a composite would collect
- *              several roundings, gelu's Gaussian among them.
+ *   fa_libm_*  used by the float64 kernels: glibc's log1p, and (fa_dd.h)
+ *              exp, expm1 and the double-double forms where a composite
+ *              would collect several roundings, gelu's Gaussian among them.
  *
  *   fa_f32_*   float32-native cores for the hottest float32 forwards (see
  *              fa_formulas_f32.h): eight lanes per AVX2 register instead of
@@ -192,8 +192,7 @@ FA_INLINE double fa_two_prod(double a, double b, double *e)
 
 /* ---- wrappers that give both families the same names --------------------- */
 
-FA_INLINE double fa_libm_exp(double z) { return exp(z); }
-FA_INLINE double fa_libm_expm1(double z) { return expm1(z); }
+/* (fa_libm_exp and fa_libm_expm1 are in fa_dd.h, built on its exp) */
 FA_INLINE double fa_libm_log1p(double u) { return log1p(u); }
 
 /* x - tanh(x) in float64: the subtraction is done in x87 extended precision,
