@@ -135,8 +135,8 @@ FA_INLINE fa_dd fa_libm_dd_exp(double z, double z_lo)
  * and the exact rest moves it by at most a step, so it is still rounded
  * once (scaling the rounded sum would round twice: 0.75 ULP).  ln 2 / 128 in
  * two parts, the first with 35 bits: k ln2_hi is exact for |k| < 2^18.
- * dd_exp above stays a table-free polynomial: built on this method it was 2x
- * cheaper, but its table loads sit inside the selects of a dozen formulas
+ * dd_exp above stays a table-free polynomial: built on this method it needs
+ * about half the arithmetic (not timed), but its table loads sit inside the selects of a dozen formulas
  * (silu, tanh', mish, gelu, expm1...), where GCC made them conditional and
  * left those loops scalar (tools/check_vectorized.py). */
 #define FA_LN2_128_HI 0x1.62e42fef80000p-8
