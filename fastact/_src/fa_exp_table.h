@@ -9,8 +9,7 @@
 #define FA_EXP_TABLE_BITS 7
 #define FA_EXP_TABLE_SIZE 128
 
-/* two arrays, not rows of two: a gather's index scale is at most 8 bytes,
- * and GCC vectorizes the conditional (masked) gathers only then */
+/* hi and lo as two arrays: one gather each, indexed by j */
 static const double fa_exp_table_hi[FA_EXP_TABLE_SIZE] = {
     0x1.0000000000000p+0,
     0x1.0163da9fb3335p+0,
