@@ -125,24 +125,42 @@ FA_INLINE fa_dd fa_libm_dd_exp(double z, double z_lo)
     return fa_dd_of(hi, z == z && fabs(hi) < INFINITY ? lo : 0.0);
 }
 
+/* n / (1 + e) for e = e.hi + e.lo in [0, 1] and a finite n (sigmoid's
+ * quotients), as q + lo: q is the quotient by the rounded d = 1 + e, and lo
+ * corrects it by Dekker's exact remainder n - q d and by d's own rounding.
+ * lo weighs about an ULP of q, so 1 / d in it may be approximate: a cubic in
+ * e (0.4 %) instead of a second division.  A quarter of fa_libm_dd_div's
+ * cost, which guards every step against inf that cannot occur here. */
+FA_INLINE fa_dd fa_libm_dd_div_one_plus(fa_dd n, fa_dd e)
+{
+    double d = 1.0 + e.hi, d_lo = ((1.0 - d) + e.hi) + e.lo;   /* Fast2Sum: 1 >= e */
+    double q = n.hi / d;
+    double qd_lo, qd = fa_two_prod(q, d, &qd_lo);
+    double inv_d = ((-0x1.cc8364p-3 * e.hi + 0x1.545b46p-1) * e.hi - 0x1.e0c96cp-1) * e.hi
+                   + 0x1.fe9da6p-1;
+    return fa_dd_of(q, (((n.hi - qd) - qd_lo) + (n.lo - q * d_lo)) * inv_d);
+}
+
 /* exp of the float64 kernels by Tang's method: z = (128 m + j) ln2/128 + r,
  * |r| <= ln2/256, exp(z) = 2^m 2^(j/128) e^r with 2^(j/128) = t_hi + t_lo
  * from fa_exp_table.h (a gather each) and e^r - 1 = p(r) by its Taylor
- * polynomial to r^5/5! (truncation 2^-64).  t_hi + (t_lo + t_hi p) rounds
- * once: 0.51 ULP.  Straight-line code, so the loops vectorize; glibc's exp
- * is a call that keeps them scalar.  2^m in two factors (m down to -1075);
- * where the result is subnormal, t_hi scaled rounds to the subnormal grid
- * and the exact rest moves it by at most a step, so it is still rounded
- * once (scaling the rounded sum would round twice: 0.75 ULP).  ln 2 / 128 in
+ * polynomial to r^5/5! (truncation 2^-64).  Straight-line code, so the loops
+ * vectorize; glibc's exp is a call that keeps them scalar.  ln 2 / 128 in
  * two parts, the first with 35 bits: k ln2_hi is exact for |k| < 2^18.
- * dd_exp above stays a table-free polynomial: built on this method it needs
- * about half the arithmetic (not timed), but its table loads sit inside the selects of a dozen formulas
- * (silu, tanh', mish, gelu, expm1...), where GCC made them conditional and
- * left those loops scalar (tools/check_vectorized.py). */
+ * fa_tang_exp_parts leaves exp(z) = (t_hi + rest) s1 s2 unrounded: 2^m in
+ * two factors (m down to -1075), rest = t_lo + t_hi p (|rest| < 2^-8 t_hi).
+ * z_lo (|z_lo| <= ulp(z); dropped where z is clamped) joins r,
+ * whose rounding is then 2^-62 of the result; as a factor 1 + z_lo instead,
+ * the neglected p z_lo was an ULP (gelu's tanh form reached 3.6 ULP). */
 #define FA_LN2_128_HI 0x1.62e42fef80000p-8
 #define FA_LN2_128_LO 0x1.1cf79abc9e3b4p-43
-FA_INLINE double fa_libm_exp(double z)
+typedef struct fa_tang_parts {
+    double t_hi, rest, s1, s2, m1, m2;
+} fa_tang_parts;
+
+FA_INLINE fa_tang_parts fa_tang_exp_parts(double z, double z_lo)
 {
+    fa_tang_parts e;
     double zc = z < -746.0 ? -746.0 : z;      /* NaN fails both compares: kept */
     zc = zc > 710.0 ? 710.0 : zc;
     double k = (zc * (FA_LOG2E * FA_EXP_TABLE_SIZE) + FA_ROUND_SHIFT) - FA_ROUND_SHIFT;
@@ -156,18 +174,48 @@ FA_INLINE double fa_libm_exp(double z)
     double k_z = (z * (FA_LOG2E * FA_EXP_TABLE_SIZE) + FA_ROUND_SHIFT) - FA_ROUND_SHIFT;
     int64_t row = (int64_t)((fa_to_bits(k_z + FA_ROUND_SHIFT) - fa_to_bits(FA_ROUND_SHIFT))
                             & (FA_EXP_TABLE_SIZE - 1));
-    double r = (zc - k * FA_LN2_128_HI) - k * FA_LN2_128_LO;
+    double r = ((zc - k * FA_LN2_128_HI) - k * FA_LN2_128_LO) + (z == zc ? z_lo : 0.0);
     double r2 = r * r;
     double p = r + r2 * ((0.5 + r * (1.0 / 6)) + r2 * (1.0 / 24 + r * (1.0 / 120)));
-    double t_hi = fa_exp_table_hi[row];
-    double rest = fa_exp_table_lo[row] + t_hi * p;
-    double m1 = (0.5 * m + FA_ROUND_SHIFT) - FA_ROUND_SHIFT, m2 = m - m1;
-    double s1 = fa_pow2i(m1), s2 = fa_pow2i(m2);
-    double normal = ((t_hi + rest) * s1) * s2;
-    double h = (t_hi * s1) * s2;
-    double back = (h * fa_pow2i(-m2)) * fa_pow2i(-m1);       /* h 2^-m: exact */
-    double subnormal = h + (((t_hi - back) + rest) * s1) * s2;
+    e.t_hi = fa_exp_table_hi[row];
+    e.rest = fa_exp_table_lo[row] + e.t_hi * p;
+    e.m1 = (0.5 * m + FA_ROUND_SHIFT) - FA_ROUND_SHIFT;
+    e.m2 = m - e.m1;
+    e.s1 = fa_pow2i(e.m1);
+    e.s2 = fa_pow2i(e.m2);
+    return e;
+}
+
+/* (t_hi + rest) 2^m rounded once, also where it is subnormal: there t_hi
+ * scaled rounds to the subnormal grid and the exact rest moves it by at most
+ * a step (scaling the rounded sum would round twice: 0.75 ULP). */
+FA_INLINE double fa_tang_exp_value(fa_tang_parts e)
+{
+    double normal = ((e.t_hi + e.rest) * e.s1) * e.s2;
+    double h = (e.t_hi * e.s1) * e.s2;
+    double back = (h * fa_pow2i(-e.m2)) * fa_pow2i(-e.m1);   /* h 2^-m: exact */
+    double subnormal = h + (((e.t_hi - back) + e.rest) * e.s1) * e.s2;
     return normal >= DBL_MIN ? normal : subnormal;          /* NaN: subnormal is NaN */
+}
+
+/* exp(z): 0.51 ULP. */
+FA_INLINE double fa_libm_exp(double z) { return fa_tang_exp_value(fa_tang_exp_parts(z, 0.0)); }
+
+/* exp(z + z_lo) as hi + lo (|z_lo| <= ulp(z)), by the same table: relative
+ * error about 2^-60, half the arithmetic of dd_exp.  Where the result is
+ * subnormal, hi is exp rounded once and lo = 0.  For the formulas that take
+ * their exp before any select (sigmoid, silu, tanh, and the tanh form of
+ * gelu): everywhere else dd_exp keeps its table-free polynomial, because a
+ * table load inside a select became a conditional load that left the loop
+ * scalar (tools/check_vectorized.py). */
+FA_INLINE fa_dd fa_libm_dd_exp_tang(double z, double z_lo)
+{
+    fa_tang_parts e = fa_tang_exp_parts(z, z_lo);
+    double t_hi = e.t_hi * e.s1, rest = e.rest * e.s1;                   /* exact scaling */
+    double hi = t_hi * e.s2, lo = rest * e.s2;                            /* exact if normal */
+    double sum = hi + lo;                                                 /* Fast2Sum */
+    fa_dd normal = fa_dd_of(sum, sum < INFINITY ? lo - (sum - hi) : 0.0);  /* overflow: inf */
+    return sum >= DBL_MIN ? normal : fa_dd_of(fa_tang_exp_value(e), 0.0);
 }
 
 /* expm1 of the float64 kernels, from dd_exp (2^-59): dd_exp - 1 as a two-sum
@@ -202,13 +250,14 @@ FA_INLINE double fa_libm_exp_up64(double z, double z_lo)
 
 /* tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|) (1 - e >= 0.39: no
  * cancellation) for |x| >= 0.25, and x - (x - tanh x) by its series below,
- * where the series term is under x/190.  glibc's tanh reached 2.01 ULP. */
+ * where the series term is under x/190.  glibc's tanh reached 2.01 ULP.
+ * e by the table (the exp comes before the selects), 1 - e as a two-sum. */
 FA_INLINE fa_dd fa_libm_dd_tanh(double x)
 {
     double ax = fabs(x);
-    fa_dd e = fa_libm_dd_exp(-2.0 * ax, 0.0);
-    fa_dd t = fa_libm_dd_div(fa_libm_dd_add(fa_dd_of(1.0, 0.0), fa_dd_of(-e.hi, -e.lo)),
-                             fa_libm_dd_add(fa_dd_of(1.0, 0.0), e));
+    fa_dd e = fa_libm_dd_exp_tang(-2.0 * ax, 0.0);
+    double n = 1.0 - e.hi;
+    fa_dd t = fa_libm_dd_div_one_plus(fa_dd_of(n, fa_two_sum_err(1.0, -e.hi, n) - e.lo), e);
     double series = fa_x_minus_tanh_series(x), small = x - series;
     fa_dd near0 = fa_dd_of(small, fa_two_sum_err(x, -series, small));
     return ax < 0.25 ? near0 : (x < 0.0 ? fa_dd_of(-t.hi, -t.lo) : t);
@@ -308,6 +357,11 @@ FA_INLINE fa_dd fa_fast_dd_exp(double z, double z_lo)
 {
     return fa_dd_of(fa_fast_exp(z) * (1.0 + z_lo), 0.0);
 }
+FA_INLINE fa_dd fa_fast_dd_div_one_plus(fa_dd n, fa_dd e)
+{
+    return fa_dd_of(n.hi / (1.0 + e.hi), 0.0);
+}
+FA_INLINE fa_dd fa_fast_dd_exp_tang(double z, double z_lo) { return fa_fast_dd_exp(z, z_lo); }
 FA_INLINE fa_dd fa_fast_dd_tanh(double x) { return fa_dd_of(fa_fast_tanh(x), 0.0); }
 
 #endif /* FA_DD_H */
