@@ -263,6 +263,48 @@ FA_INLINE fa_dd fa_libm_dd_tanh(double x)
     return ax < 0.25 ? near0 : (x < 0.0 ? fa_dd_of(-t.hi, -t.lo) : t);
 }
 
+/* log(1 + e) for e = e.hi + e.lo in [0, 1] (softplus's e = exp(-|x|)), as
+ * hi + lo, about 2^-60 of the result: glibc's log1p is a call that kept the
+ * float64 softplus and log_sigmoid loops scalar (16 ns an element), and
+ * from exp's rounded value it left 1 ULP.  d = 1 + e = 2^k m carried as
+ * d + d_lo, m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = f / (2 + f),
+ * f = m - 1 exact, by its odd series to s^21 (|s| < 0.172: truncation 2^-60)
+ * with s corrected by Dekker's exact remainder.  d_lo enters as d_lo / d,
+ * with 1 / d = 2^-k (1 - s) / (1 + s) to O(s^4) (d_lo is 2^-53 of d).  For
+ * e < 2^-18 the series e - e^2/2 + e^3/3 instead: there d_lo is a large part
+ * of the result, and its roundings reached 1.06 ULP. */
+FA_INLINE fa_dd fa_libm_dd_log1p_unit(fa_dd e)
+{
+    double d = 1.0 + e.hi, d_lo = ((1.0 - d) + e.hi) + e.lo;   /* Fast2Sum: 1 >= e */
+    int big = d > 0x1.6a09e667f3bcdp0;                        /* sqrt 2 */
+    double m = big ? 0.5 * d : d, k = big ? 1.0 : 0.0;
+    double f = m - 1.0;                                       /* exact (Sterbenz) */
+    double den = 2.0 + f, den_lo = (2.0 - den) + f;           /* Fast2Sum: 2 > |f| */
+    double s = f / den;
+    double sd_lo, sd = fa_two_prod(s, den, &sd_lo);
+    double s_lo = (((f - sd) - sd_lo) - s * den_lo) * (0.5 - 0.5 * s);  /* 1 / den = (1 - s) / 2 */
+    double s2 = s * s;
+    double t = 1.0 / 21;
+    t = t * s2 + 1.0 / 19;
+    t = t * s2 + 1.0 / 17;
+    t = t * s2 + 1.0 / 15;
+    t = t * s2 + 1.0 / 13;
+    t = t * s2 + 1.0 / 11;
+    t = t * s2 + 1.0 / 9;
+    t = t * s2 + 1.0 / 7;
+    t = t * s2 + 1.0 / 5;
+    t = t * s2 + 1.0 / 3;
+    double tail = (2.0 * s) * (s2 * t);
+    double k_ln2 = k * FA_LN2_HI, hi = k_ln2 + 2.0 * s;       /* k ln2_hi exact */
+    double hi_lo = (k_ln2 - hi) + 2.0 * s;                   /* Fast2Sum: k ln2 >= |2s|, or 0 */
+    double inv_d = (((-2.0 * s + 2.0) * s - 2.0) * s + 1.0) * (big ? 0.5 : 1.0);
+    double rest = hi_lo + (((k * FA_LN2_LO + 2.0 * s_lo) + tail) + d_lo * inv_d);
+    /* e < 2^-18: e - e^2/2 + e^3/3 (truncation 2^-74 e) */
+    double small_lo = e.lo + (e.hi * e.hi) * (e.hi * (1.0 / 3) - 0.5);
+    int small = e.hi < 0x1p-18;
+    return small ? fa_dd_of(e.hi, small_lo) : fa_dd_of(hi, rest);
+}
+
 /* ---- gelu's Gaussian: Phi(-|x|) = E(|x|) exp(-x^2 / 2) ----------------------
  * E(a) = erfcx(a / sqrt 2) / 2, smooth and slowly varying, is a polynomial on
  * each of the short intervals of fa_erfcx_table.h (tools/make_tables.py),
@@ -361,6 +403,7 @@ FA_INLINE fa_dd fa_fast_dd_div_one_plus(fa_dd n, fa_dd e)
 {
     return fa_dd_of(n.hi / (1.0 + e.hi), 0.0);
 }
+FA_INLINE fa_dd fa_fast_dd_log1p_unit(fa_dd e) { return fa_dd_of(fa_fast_log1p(e.hi), 0.0); }
 FA_INLINE fa_dd fa_fast_dd_exp_tang(double z, double z_lo) { return fa_fast_dd_exp(z, z_lo); }
 FA_INLINE fa_dd fa_fast_dd_tanh(double x) { return fa_dd_of(fa_fast_tanh(x), 0.0); }
 

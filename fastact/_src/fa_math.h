@@ -194,7 +194,6 @@ FA_INLINE double fa_two_prod(double a, double b, double *e)
 
 /* (fa_libm_exp, by Tang's table method, and fa_libm_expm1, on the
  * double-double exp, are in fa_dd.h) */
-FA_INLINE double fa_libm_log1p(double u) { return log1p(u); }
 
 /* x - tanh(x) in float64: the subtraction is done in x87 extended precision,
  * whose 11 extra bits absorb the cancellation for |x| >= 0.25. */
