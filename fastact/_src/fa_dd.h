@@ -80,7 +80,8 @@ FA_INLINE fa_dd fa_libm_dd_div(fa_dd a, fa_dd b)
 }
 
 /* exp(z + z_lo) as hi + lo, relative error below 2^-59 (|z_lo| <= ulp(z);
- * measured 1.1e-18).
+ * measured 1.1e-18), without a table: for the exps inside selects (see
+ * dd_exp_tang below, which the others use).
  * z = n ln2 + r + r_lo with ln 2 in three parts (n ln2_hi exact for |n| <
  * 2^11), e^r = 1 + r + r^2/2 + r^3 q(r), times 1 + r_lo, q the Taylor
  * polynomial to r^15/15! (|r| <= ln2/2: truncation 2^-68), the leading terms
@@ -204,10 +205,11 @@ FA_INLINE double fa_libm_exp(double z) { return fa_tang_exp_value(fa_tang_exp_pa
 /* exp(z + z_lo) as hi + lo (|z_lo| <= ulp(z)), by the same table: relative
  * error about 2^-60, half the arithmetic of dd_exp.  Where the result is
  * subnormal, hi is exp rounded once and lo = 0.  For the formulas that take
- * their exp before any select (sigmoid, silu, tanh, and the tanh form of
- * gelu): everywhere else dd_exp keeps its table-free polynomial, because a
- * table load inside a select became a conditional load that left the loop
- * scalar (tools/check_vectorized.py). */
+ * their exp before any select (sigmoid, silu, tanh, mish, softplus, expm1
+ * and the derivatives built on them).  exp_up64 and gelu's Gaussian keep
+ * dd_exp's table-free polynomial: they sit inside the tails' selects, where
+ * a table load became a conditional load that left a dozen loops scalar
+ * (tools/check_vectorized.py). */
 FA_INLINE fa_dd fa_libm_dd_exp_tang(double z, double z_lo)
 {
     fa_tang_parts e = fa_tang_exp_parts(z, z_lo);
@@ -218,15 +220,16 @@ FA_INLINE fa_dd fa_libm_dd_exp_tang(double z, double z_lo)
     return sum >= DBL_MIN ? normal : fa_dd_of(fa_tang_exp_value(e), 0.0);
 }
 
-/* expm1 of the float64 kernels, from dd_exp (2^-59): dd_exp - 1 as a two-sum
+/* expm1 of the float64 kernels, from the table's dd_exp_tang (2^-60): e - 1 as a two-sum
  * for |z| >= 1/4, where the result is large enough for that error (0.07 ULP
  * of the result at 1/4), and below, the Taylor series z + z^2 (1/2! + z/3!
  * + ... + z^11/13!) (truncation 2^-56 of the result at |z| = 1/4) by
  * Estrin's scheme.  Straight-line code, unlike glibc's expm1 (float64 elu,
- * celu and selu ran scalar, 2x slower). */
+ * celu and selu ran scalar, 2x slower); its callers take it before their
+ * selects (fa_formulas.inc, elu), so that the table loads stay unconditional. */
 FA_INLINE double fa_libm_expm1(double z)
 {
-    fa_dd e = fa_libm_dd_exp(z, 0.0);
+    fa_dd e = fa_libm_dd_exp_tang(z, 0.0);
     double s = e.hi - 1.0;
     double large = s + (fa_two_sum_err(e.hi, -1.0, s) + e.lo);
     double z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;
