@@ -365,9 +365,12 @@ def dense_backward(dy, x, W, *, y=None, z=None, activation="linear", use_bias=Tr
     Notes
     -----
     ``dz = dy * f'(z)`` (or the row-wise vector-Jacobian product) is computed
-    in one parallel pass; ``dx = dz @ W.T`` and ``dW = x.T @ dz`` are one BLAS
-    GEMM each; ``db`` sums fixed blocks of rows in float64 and adds the block
-    sums in order, so it is bitwise identical for any thread count.
+    in one parallel pass; ``dx = dz @ W.T`` and ``dW = x.T @ dz`` are BLAS
+    GEMMs over blocks fixed by the shapes (``dx`` by rows, ``dW`` by columns,
+    or, for layers of at most 192 units and at least 8192 rows, as the sum
+    of up to 8 row parts added in order, so that both cores work); ``db``
+    sums fixed blocks of rows in float64 and adds the block sums in order.  So
+    all three are bitwise identical for any thread count.
 
     Dask operands give Dask arrays: ``dx`` block by block (bitwise the
     in-memory dx), ``dW`` and ``db`` summed over the row chunks in a tree, in

@@ -689,10 +689,13 @@ def test_bad_out(act, problem, exc, dtype):
     ("log_softmax", "z"), (functools.partial(A.elu, alpha=2.5), "y"), ("silu", "z")],
     ids=["linear", "sigmoid", "relu", "gelu", "softmax", "log_softmax", "elu(2.5)", "silu"])
 @dtypes
-def test_results_do_not_depend_on_the_thread_count(act, source, dtype):
-    n, k, units = 5000, 64, 32
+@pytest.mark.parametrize("n", [5000, 12300], ids=["dW-by-columns", "dW-by-row-parts"])
+def test_results_do_not_depend_on_the_thread_count(act, source, dtype, n):
+    k, units = 64, 32
     block = _dense_kernels.dense_block_rows(n, k, units, dtype.itemsize)
     assert -(-n // block) >= 4, "the shape must have several blocks"
+    assert (_dense_kernels.dw_row_parts(n, units) > 1) == (n > 10000), \
+        "the second shape must sum dW from row parts, the first not"
     x, W, b = make_inputs(("threads", dtype.name), (n,), k, units, dtype)
     dy = rng_for("threads-dy").standard_normal((n, units)).astype(dtype)
     results = {}
@@ -844,9 +847,11 @@ def _dz_reference(spec, source, src64, dy64):
 
 
 @pytest.mark.parametrize("spec,source", BWD32_CASES, ids=lambda v: repr(v))
-@pytest.mark.parametrize("lead", [(3, 40, 10), (1,)], ids=["3d-1200-rows", "n1"])
+@pytest.mark.parametrize("lead", [(3, 40, 10), (1,), (9000,)],
+                         ids=["3d-1200-rows", "n1", "9000-rows-dW-by-row-parts"])
 def test_backward_float32_matches_the_explicit_formula(spec, source, lead):
     k, units = 24, 30
+    assert (_dense_kernels.dw_row_parts(int(np.prod(lead)), units) > 1) == (lead == (9000,))
     x, W, b = make_inputs(("bwd32", spec.id), lead, k, units, F32)
     dy = rng_for("bwd32-dy", spec.id, lead).standard_normal(tuple(lead) + (units,)).astype(F32)
     y = fastact.dense(x, W, b, spec.arg)
@@ -871,6 +876,25 @@ def test_backward_float32_matches_the_explicit_formula(spec, source, lead):
     assert_within(dx, (dz @ W64.T).reshape(x.shape), dx_tol.reshape(x.shape), "dx")
     assert_within(dW, x64.T @ dz, dW_tol, "dW")
     assert_within(db, db_ref, db_tol, "db")
+
+
+@dtypes
+def test_backward_dW_from_row_parts_matches_the_explicit_formula(dtype):
+    """A narrow layer with many rows sums dW from row parts (dw_row_parts):
+    that sum is x^T dy within the GEMM bound, in both dtypes."""
+    n, k, units = 12300, 5, 3
+    assert _dense_kernels.dw_row_parts(n, units) == 3
+    rng = rng_for("dW-row-parts", dtype.name)
+    x = rng.standard_normal((n, k)).astype(dtype)
+    W = rng.standard_normal((k, units)).astype(dtype)
+    dy = rng.standard_normal((n, units)).astype(dtype)
+    dx, dW, db = fastact.dense_backward(dy, x, W, activation="linear")
+    x64, dy64 = x.astype(np.float64), dy.astype(np.float64)
+    eps = float(np.finfo(dtype).eps)
+    tol = (gamma(n, eps) + gamma(n, EPS64)) * (np.abs(x64).T @ np.abs(dy64))
+    assert_within(dW, x64.T @ dy64, tol, "dW")
+    assert_within(dx, dy64 @ W.astype(np.float64).T,
+                  (gamma(units, eps) + gamma(units, EPS64)) * (np.abs(dy64) @ np.abs(W.T)), "dx")
 
 
 # --------------------------------------------------------------------------
