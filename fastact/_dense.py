@@ -365,12 +365,13 @@ def dense_backward(dy, x, W, *, y=None, z=None, activation="linear", use_bias=Tr
     Notes
     -----
     ``dz = dy * f'(z)`` (or the row-wise vector-Jacobian product) is computed
-    in one parallel pass; ``dx = dz @ W.T`` and ``dW = x.T @ dz`` are BLAS
-    GEMMs over blocks fixed by the shapes (``dx`` by rows, ``dW`` by columns,
-    or, for layers of at most 192 units and at least 8192 rows, as the sum
-    of up to 8 row parts added in order, so that both cores work); ``db``
-    sums fixed blocks of rows in float64 and adds the block sums in order.  So
-    all three are bitwise identical for any thread count.
+    block of rows by block, and each block is summed into ``db`` and
+    multiplied into ``dx = dz @ W.T`` while it is in cache; ``dW = x.T @ dz``
+    then runs by column blocks or, for layers of at most 192 units, at least
+    8192 rows and 2^20 multiply-adds, as the sum of up to 8 row parts added in
+    order, so that both cores work.  The blocks depend on the shapes only and
+    ``db`` adds float64 block sums in block order, so all three are bitwise
+    identical for any thread count.
 
     Dask operands give Dask arrays: ``dx`` block by block (bitwise the
     in-memory dx), ``dW`` and ``db`` summed over the row chunks in a tree, in
@@ -475,26 +476,29 @@ def dense_backward_blocks(dy, x, W, y, z, activation, use_bias, out, block_rows=
     W2 = _matrix(W, compute)
     loops = _loops()
     block = block_rows or loops.dense_block_rows(n_rows, in_features, units, compute.itemsize)
-    dz = _dz(func, act, dy2, y, z, compute, units, block)
+    dz_from, src, kernel_id, rowwise, params = _dz_recipe(func, act, dy2, y, z, compute, units)
 
     # An out array that overlaps an input (dx = x, say) gets a temporary: dW is
     # computed from x after dx is written.
     inputs = [a for a in (dy, x, W, y, z) if a is not None]
     dx_target = _grad_target(dx_out, (n_rows, in_features), compute, inputs)
     dW_target = _grad_target(dW_out, (in_features, units), compute, inputs)
-    loops.dense_grads(dz, x2, W2, dx_target, dW_target, block)
+    db_target = None
+    if use_bias:
+        # (db is written from dz only: overlapping an input does no harm)
+        db_target = db_out if (db_out is not None and db_out.dtype == compute
+                               and db_out.flags.c_contiguous) else np.empty(units, compute)
+    dz = dz_from if kernel_id < 0 and not rowwise else np.empty(dz_from.shape, compute)
+    loops.dense_backward_blocks(dz_from, src, dz, kernel_id, rowwise, params,
+                                x2, W2, dx_target, dW_target, db_target, block)
     dx = _deliver(dx_target, dx_out, x.shape)
     dW = _deliver(dW_target, dW_out, W.shape)
     db = None
     if use_bias:
-        target = db_out if (db_out is not None and db_out.dtype == compute
-                            and db_out.flags.c_contiguous) else np.empty(units, compute)
-        # (db is written last, from dz only: overlapping an input does no harm)
-        loops.column_sums(dz, target, block)
-        if db_out is not None and target is not db_out:
-            np.copyto(db_out, target, casting="unsafe")
-            target = db_out
-        db = target
+        if db_out is not None and db_target is not db_out:
+            np.copyto(db_out, db_target, casting="unsafe")
+            db_target = db_out
+        db = db_target
     return tuple(a if a is None or a.dtype == result else a.astype(result)
                  for a in (dx, dW, db))
 
@@ -516,17 +520,18 @@ def _deliver(target, user_out, shape):
     return user_out
 
 
-def _dz(func, act, dy2, y, z, compute, units, block):
-    """dz = dy * f'(.) from y or z, whichever the activation allows."""
+def _dz_recipe(func, act, dy2, y, z, compute, units):
+    """How dz = dy * f'(.) is formed, from y or z, whichever the activation
+    allows: (dy or a precomputed dz, src, kernel id, row-wise code, params)
+    for dense_backward_blocks, which forms it block by block.  Kernel id -1
+    with row-wise code 0: the first array is dz itself."""
     name = act.name
     if name is None:
         raise TypeError(f"{func}: activation {act.func!r} is not a fastact activation; its "
                         f"derivative is unknown")
     shape2 = dy2.shape
-    dz = np.empty(shape2, compute)
     if name == "linear":
-        _loops().dense_dz(dy2, dy2, dz, -1, 0, _dispatch.NO_PARAMS, block)
-        return dz
+        return dy2, dy2, -1, 0, _dispatch.NO_PARAMS
     if name in _ROWWISE_CODE:
         if y is None:
             if z is None:
@@ -534,8 +539,7 @@ def _dz(func, act, dy2, y, z, compute, units, block):
                                 f"or z= (the pre-activation)")
             y = getattr(activations, name)(_matrix(z, compute).reshape(shape2))
         y2 = _matrix(y, compute).reshape(shape2)
-        _loops().dense_dz(dy2, y2, dz, -1, _ROWWISE_CODE[name], _dispatch.NO_PARAMS, block)
-        return dz
+        return dy2, y2, -1, _ROWWISE_CODE[name], _dispatch.NO_PARAMS
     entry = _manifest.BY_NAME[name]
     if entry.kind == "rowwise":            # glu, sparsemax: their VJPs from x = z
         if z is None and not (name == "sparsemax" and y is not None):
@@ -546,7 +550,8 @@ def _dz(func, act, dy2, y, z, compute, units, block):
         else:
             res = vjp(dy2, None if z is None else _matrix(z, compute).reshape(shape2),
                       y=None if y is None else _matrix(y, compute).reshape(shape2))
-        return _matrix(res, compute)
+        res = _matrix(res, compute)
+        return res, res, -1, 0, _dispatch.NO_PARAMS
     why = "it has no form from y" if entry.from_y is None else entry.from_y(act.clean)
     if y is not None and why is None:
         src, mode = _matrix(y, compute).reshape(shape2), "dy"
@@ -559,5 +564,4 @@ def _dz(func, act, dy2, y, z, compute, units, block):
         needed = "y= (the forward output) or z=" if why is None else "z="
         raise TypeError(f"{func}: activation {name} needs {needed} (the pre-activation, "
                         f"dense(..., return_z=True))")
-    _loops().dense_dz(dy2, src, dz, _dispatch.KERNEL_IDS[name, mode], 0, act.packed, block)
-    return dz
+    return dy2, src, _dispatch.KERNEL_IDS[name, mode], 0, act.packed

@@ -21,19 +21,12 @@ def dense_forward(
     z: npt.NDArray[_Float], y: npt.NDArray[_Float], kernel_id: int, rowwise: int,
     params: _Params, block_rows: int, n_threads: int | None = None,
 ) -> None: ...
-def dense_dz(
+def dw_row_parts(n_rows: int, in_features: int, units: int) -> int: ...
+def dense_backward_blocks(
     dy: npt.NDArray[_Float], src: npt.NDArray[_Float], dz: npt.NDArray[_Float],
-    kernel_id: int, rowwise: int, params: _Params, block_rows: int,
-    n_threads: int | None = None,
-) -> None: ...
-def column_sums(
-    a: npt.NDArray[_Float], out: npt.NDArray[_Float], block_rows: int,
-    n_threads: int | None = None,
-) -> None: ...
-def dense_grads(
-    dz: npt.NDArray[_Float], x: npt.NDArray[_Float], w: npt.NDArray[_Float],
-    dx: npt.NDArray[_Float], dw: npt.NDArray[_Float], block_rows: int,
-    n_threads: int | None = None,
+    kernel_id: int, rowwise: int, params: _Params, x: npt.NDArray[_Float],
+    w: npt.NDArray[_Float], dx: npt.NDArray[_Float], dw: npt.NDArray[_Float],
+    db: npt.NDArray[_Float] | None, block_rows: int, n_threads: int | None = None,
 ) -> None: ...
 def dense_plain(
     x: Any, w: Any, bias: Any, kernel_id: int, rowwise: int, params: _Params,

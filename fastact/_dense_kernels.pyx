@@ -247,42 +247,14 @@ def dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object bia
         _release_blas()
 
 
-def dense_dz(const floating[:, ::1] dy, const floating[:, ::1] src, floating[:, ::1] dz,
-             int kernel_id,
-             int rowwise, tuple params, Py_ssize_t block_rows, object n_threads=None):
-    """dz = dy * f'(src) (src = z or y, as kernel_id says), or the row-wise VJP:
-    rowwise 1 (softmax, src = y):     dz = y (dy - sum(dy y))
-    rowwise 2 (log_softmax, src = y): dz = dy - exp(y) sum(dy)
-    kernel_id < 0 and rowwise == 0: dz = dy (linear).
-    """
-    cdef Py_ssize_t n_rows = dy.shape[0], n = dy.shape[1]
-    cdef Py_ssize_t n_blocks = (n_rows + block_rows - 1) // block_rows, blk, start, rows
-    cdef fa_params p = _pack(params)
-    cdef int threads = 1
-    if n_rows == 0 or n == 0:
-        return
-    threads = _threads_for(n_threads, n_blocks, n_rows * n * 8)
-    # for the signal checks an element counts as 64 multiply-adds: gelu's
-    # derivative, the slowest, costs about that
-    cdef Py_ssize_t group = _signal_group(n_blocks, block_rows * n * 64, threads)
-    cdef Py_ssize_t first = 0, last
-    with nogil:
-        while first < n_blocks:
-            last = min(first + group, n_blocks)
-            for blk in prange(first, last, num_threads=threads, schedule="static"):
-                start = blk * block_rows
-                rows = min(block_rows, n_rows - start)
-                _dz_block(&dy[start, 0], &src[start, 0], &dz[start, 0], rows, n, kernel_id,
-                          rowwise, &p)
-            if last < n_blocks:
-                _check_signals()
-            first = last
-
-
 cdef inline void _dz_block(const floating *dy, const floating *src, floating *dz,
                            Py_ssize_t rows, Py_ssize_t n, int kernel_id, int rowwise,
                            fa_params *p) noexcept nogil:
-    """dense_dz on one block of ``rows`` C-contiguous rows of n units."""
+    """dz on one block of ``rows`` C-contiguous rows of n units: dy * f'(src)
+    (src = z or y, as kernel_id says), or the row-wise VJP:
+    rowwise 1 (softmax, src = y):     dz = y (dy - sum(dy y))
+    rowwise 2 (log_softmax, src = y): dz = dy - exp(y) sum(dy)
+    kernel_id < 0 and rowwise == 0: dz = dy (linear)."""
     cdef Py_ssize_t r, i
     cdef double acc
     if rowwise:
@@ -307,32 +279,6 @@ cdef inline void _dz_block(const floating *dy, const floating *src, floating *dz
             fa_grad_kernel_f64(kernel_id)(src, dy, dz, rows * n, p)
     else:
         memcpy(dz, dy, rows * n * sizeof(floating))
-
-
-def column_sums(const floating[:, ::1] a, floating[::1] out, Py_ssize_t block_rows,
-                object n_threads=None):
-    """out = a.sum(axis=0), deterministic: fixed blocks of rows summed in
-    double in parallel, then the block sums added in block order."""
-    cdef Py_ssize_t n_rows = a.shape[0], n = a.shape[1]
-    cdef Py_ssize_t n_blocks = (n_rows + block_rows - 1) // block_rows, blk, i, start, stop
-    cdef int threads = 1
-    if n == 0:
-        return
-    if n_rows == 0:
-        out[:] = 0
-        return
-    partial_arr = np.zeros((n_blocks, n), dtype=np.float64)
-    cdef double[:, ::1] partial = partial_arr
-    threads = _threads_for(n_threads, n_blocks, n_rows * n)
-    with nogil:
-        for blk in prange(n_blocks, num_threads=threads, schedule="static"):
-            start = blk * block_rows
-            stop = min(start + block_rows, n_rows)
-            _add_rows(&a[start, 0], stop - start, n, &partial[blk, 0])
-        for i in range(n):
-            for blk in range(1, n_blocks):
-                partial[0, i] += partial[blk, i]
-            out[i] = <floating>partial[0, i]
 
 
 cdef inline void _add_rows(const floating *a, Py_ssize_t rows, Py_ssize_t n,
@@ -360,9 +306,12 @@ DW_PART_MIN_ROWS = 4096
 DW_PARTS_MAX = 8
 
 
-def dw_row_parts(Py_ssize_t n_rows, Py_ssize_t units):
-    """How many row parts dW is summed from (1: the column blocks' GEMMs)."""
-    if (units + _dw_column_block(units) - 1) // _dw_column_block(units) >= 4:
+def dw_row_parts(Py_ssize_t n_rows, Py_ssize_t in_features, Py_ssize_t units):
+    """How many row parts dW is summed from (1: the column blocks' GEMMs).
+    A layer too small for threads keeps one GEMM (as dense_block_rows keeps
+    one block), which also keeps dense_backward_plain's bits the same."""
+    if ((units + _dw_column_block(units) - 1) // _dw_column_block(units) >= 4
+            or n_rows * in_features * units < PARALLEL_MIN_WORK):
         return 1
     return max(1, min(DW_PARTS_MAX, n_rows // DW_PART_MIN_ROWS))
 
@@ -382,61 +331,95 @@ cdef inline void _gemm_op(const floating *a, int lda, const floating *b, int ldb
               <double *>&zero, <double *>c, &ldc)
 
 
-def dense_grads(const floating[:, ::1] dz, const floating[:, ::1] x, const floating[:, ::1] w,
-                floating[:, ::1] dx, floating[:, ::1] dw, Py_ssize_t block_rows,
-                object n_threads=None):
-    """dx = dz @ w^T and dw = x^T @ dz, split into blocks fixed by the shapes.
-
-    dx by blocks of rows, dw by blocks of columns (each sums over all rows in
-    one single-threaded GEMM) or, for a narrow layer, by row parts summed in
-    order (dw_row_parts), all in a prange with BLAS held to one thread: the
-    same GEMM calls whatever the thread count, so the same bits.
-    """
-    cdef Py_ssize_t n_rows = x.shape[0], k = x.shape[1], n = w.shape[1]
-    cdef Py_ssize_t n_row_blocks = (n_rows + block_rows - 1) // block_rows
+cdef void _dw_phase(const floating[:, ::1] dz, const floating[:, ::1] x, floating[:, ::1] dw,
+                    int threads) except *:
+    """dw = x^T dz by column blocks, or by row parts (dw_row_parts); BLAS held
+    to one thread by the caller."""
+    cdef Py_ssize_t n_rows = x.shape[0], k = x.shape[1], n = dz.shape[1]
     cdef Py_ssize_t col_block = _dw_column_block(n)
     cdef Py_ssize_t n_col_blocks = (n + col_block - 1) // col_block
-    cdef Py_ssize_t blk, start, rows, cols
-    cdef int threads
-    if k == 0 or n_rows == 0 or n == 0:
-        dx[:, :] = 0
-        dw[:, :] = 0
-        return
-    cdef Py_ssize_t n_parts = dw_row_parts(n_rows, n)
-    threads = _threads_for(n_threads, max(n_row_blocks, n_col_blocks, n_parts), n_rows * k * n)
-    # A dW column block sums over every row in one GEMM: the check comes
-    # between those blocks, each n_rows * k * col_block multiply-adds.
-    cdef Py_ssize_t row_group = _signal_group(n_row_blocks, block_rows * k * n, threads)
+    cdef Py_ssize_t n_parts = dw_row_parts(n_rows, k, n)
     cdef Py_ssize_t col_group = _signal_group(n_col_blocks, n_rows * k * col_block, threads)
+    cdef Py_ssize_t first = 0, last, blk, start, cols
+    if n_parts > 1:
+        _dw_by_row_parts(dz, x, dw, n_parts, threads)
+        return
+    with nogil:
+        while first < n_col_blocks:
+            last = min(first + col_group, n_col_blocks)
+            for blk in prange(first, last, num_threads=threads, schedule="static"):
+                start = blk * col_block
+                cols = min(col_block, n - start)
+                _gemm_op(&x[0, 0], <int>k, &dz[0, start], <int>n, &dw[0, start], <int>n,
+                         <int>k, <int>cols, <int>n_rows, True, False)
+            if last < n_col_blocks:
+                _check_signals()
+            first = last
+
+
+def dense_backward_blocks(const floating[:, ::1] dy, const floating[:, ::1] src,
+                          floating[:, ::1] dz, int kernel_id, int rowwise, tuple params,
+                          const floating[:, ::1] x, const floating[:, ::1] w,
+                          floating[:, ::1] dx, floating[:, ::1] dw, floating[::1] db,
+                          Py_ssize_t block_rows, object n_threads=None):
+    """The backward pass's dz, dx = dz @ w^T, dw = x^T @ dz and (db not None)
+    db = dz.sum(axis=0), in blocks fixed by the shapes.
+
+    Each row block's dz (_dz_block) is computed, added into the block's db
+    partial sum (in double) and multiplied into dx while it is still in
+    cache: as three passes, dz went out to memory and came back twice.  The
+    db partials are added in block order; dw is by column blocks, or by row
+    parts summed in order (dw_row_parts).  All in pranges with BLAS held to
+    one thread: the same GEMM calls and sums whatever the thread count, so the
+    same bits.  kernel_id < 0 and rowwise == 0: dz is dy itself (linear, or a
+    VJP computed beforehand) and dz is not written.
+    """
+    cdef Py_ssize_t n_rows = x.shape[0], k = x.shape[1], n = w.shape[1]
+    cdef Py_ssize_t n_blocks = (n_rows + block_rows - 1) // block_rows, blk, start, rows, i
+    cdef bint dz_is_dy = kernel_id < 0 and rowwise == 0, with_db = db is not None
+    cdef fa_params p = _pack(params)
+    cdef int threads
+    if n == 0:
+        dx[:, :] = 0
+        return
+    if n_rows == 0:
+        dw[:, :] = 0
+        if with_db:
+            db[:] = 0
+        return
+    cdef const floating[:, ::1] dz_view = dy if dz_is_dy else dz
+    partial_arr = np.zeros((n_blocks if with_db else 1, n), dtype=np.float64)
+    cdef double[:, ::1] partial = partial_arr
+    cdef Py_ssize_t n_col_blocks = (n + _dw_column_block(n) - 1) // _dw_column_block(n)
+    threads = _threads_for(n_threads, max(n_blocks, n_col_blocks, dw_row_parts(n_rows, k, n)),
+                           n_rows * (k + 8) * n)
+    cdef Py_ssize_t group = _signal_group(n_blocks, block_rows * (k + 64) * n, threads)
     cdef Py_ssize_t first = 0, last
     _hold_blas()
     try:
         with nogil:
-            while first < n_row_blocks:
-                last = min(first + row_group, n_row_blocks)
+            while first < n_blocks:
+                last = min(first + group, n_blocks)
                 for blk in prange(first, last, num_threads=threads, schedule="static"):
                     start = blk * block_rows
                     rows = min(block_rows, n_rows - start)
-                    _gemm_op(&dz[start, 0], <int>n, &w[0, 0], <int>n, &dx[start, 0], <int>k,
-                             <int>rows, <int>k, <int>n, False, True)
-                if last < n_row_blocks or col_group < n_col_blocks or n_parts > 1:
-                    _check_signals()
+                    if not dz_is_dy:
+                        _dz_block(&dy[start, 0], &src[start, 0], &dz[start, 0], rows, n,
+                                  kernel_id, rowwise, &p)
+                    if with_db:
+                        _add_rows(&dz_view[start, 0], rows, n, &partial[blk, 0])
+                    if k > 0:
+                        _gemm_op(&dz_view[start, 0], <int>n, &w[0, 0], <int>n, &dx[start, 0],
+                                 <int>k, <int>rows, <int>k, <int>n, False, True)
+                _check_signals()
                 first = last
-        if n_parts > 1:
-            _dw_by_row_parts(dz, x, dw, n_parts, threads)
-            return
-        with nogil:
-            first = 0
-            while first < n_col_blocks:
-                last = min(first + col_group, n_col_blocks)
-                for blk in prange(first, last, num_threads=threads, schedule="static"):
-                    start = blk * col_block
-                    cols = min(col_block, n - start)
-                    _gemm_op(&x[0, 0], <int>k, &dz[0, start], <int>n, &dw[0, start], <int>n,
-                             <int>k, <int>cols, <int>n_rows, True, False)
-                if last < n_col_blocks:
-                    _check_signals()
-                first = last
+            if with_db:
+                for i in range(n):
+                    for blk in range(1, n_blocks):
+                        partial[0, i] += partial[blk, i]
+                    db[i] = <floating>partial[0, i]
+        if k > 0:
+            _dw_phase(dz_view, x, dw, threads)
     finally:
         _release_blas()
 
@@ -612,8 +595,8 @@ def dense_backward_plain(object dy, object x, object w, object src, int kernel_i
     cdef const void *dyp = cnp.PyArray_DATA(dya)
     cdef const void *srcp = cnp.PyArray_DATA(dya if src is None else <cnp.ndarray>src)
     cdef void *dbp = NULL if db is None else cnp.PyArray_DATA(db)
-    # The general path's operations on its one block (dense_dz, dense_grads,
-    # column_sums), without their memoryviews: the same bits, a fifth of the time.
+    # The general path's operations on its one block (dense_backward_blocks),
+    # without its memoryviews: the same bits, a fifth of the time.
     cdef char *dzp = <char *>cnp.PyArray_DATA(dz)
     cdef const char *xp = <const char *>cnp.PyArray_DATA(xa)
     cdef const char *wp = <const char *>cnp.PyArray_DATA(wa)
@@ -640,7 +623,7 @@ cdef void _backward_block(const floating *dy, const floating *src, floating *dz,
                           Py_ssize_t units, int kernel_id, int rowwise,
                           fa_params *p) noexcept:
     """dz, dx = dz @ w^T, dw = x^T @ dz and (db not NULL) db = column sums of dz,
-    for rows that are one block, in dense_grads' GEMM blocking."""
+    for rows that are one block, in dense_backward_blocks' GEMM blocking."""
     cdef Py_ssize_t start, cols, i
     cdef Py_ssize_t col_block = _dw_column_block(units)
     _dz_block(dy, src, dz, n_rows, units, kernel_id, rowwise, p)

@@ -694,7 +694,7 @@ def test_results_do_not_depend_on_the_thread_count(act, source, dtype, n):
     k, units = 64, 32
     block = _dense_kernels.dense_block_rows(n, k, units, dtype.itemsize)
     assert -(-n // block) >= 4, "the shape must have several blocks"
-    assert (_dense_kernels.dw_row_parts(n, units) > 1) == (n > 10000), \
+    assert (_dense_kernels.dw_row_parts(n, k, units) > 1) == (n > 10000), \
         "the second shape must sum dW from row parts, the first not"
     x, W, b = make_inputs(("threads", dtype.name), (n,), k, units, dtype)
     dy = rng_for("threads-dy").standard_normal((n, units)).astype(dtype)
@@ -851,7 +851,7 @@ def _dz_reference(spec, source, src64, dy64):
                          ids=["3d-1200-rows", "n1", "9000-rows-dW-by-row-parts"])
 def test_backward_float32_matches_the_explicit_formula(spec, source, lead):
     k, units = 24, 30
-    assert (_dense_kernels.dw_row_parts(int(np.prod(lead)), units) > 1) == (lead == (9000,))
+    assert (_dense_kernels.dw_row_parts(int(np.prod(lead)), k, units) > 1) == (lead == (9000,))
     x, W, b = make_inputs(("bwd32", spec.id), lead, k, units, F32)
     dy = rng_for("bwd32-dy", spec.id, lead).standard_normal(tuple(lead) + (units,)).astype(F32)
     y = fastact.dense(x, W, b, spec.arg)
@@ -882,8 +882,8 @@ def test_backward_float32_matches_the_explicit_formula(spec, source, lead):
 def test_backward_dW_from_row_parts_matches_the_explicit_formula(dtype):
     """A narrow layer with many rows sums dW from row parts (dw_row_parts):
     that sum is x^T dy within the GEMM bound, in both dtypes."""
-    n, k, units = 12300, 5, 3
-    assert _dense_kernels.dw_row_parts(n, units) == 3
+    n, k, units = 12300, 30, 3
+    assert _dense_kernels.dw_row_parts(n, k, units) == 3
     rng = rng_for("dW-row-parts", dtype.name)
     x = rng.standard_normal((n, k)).astype(dtype)
     W = rng.standard_normal((k, units)).astype(dtype)
