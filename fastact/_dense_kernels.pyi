@@ -12,6 +12,8 @@ _Array = npt.NDArray[np.floating[Any]]
 _Params = tuple[float, float, float, float]
 
 BLAS_INT_MAX: int
+DW_PART_MIN_ROWS: int
+DW_PARTS_MAX: int
 
 def set_blas_thread_functions(set_threads: int, get_threads: int) -> None: ...
 def blas_thread_control() -> str: ...
