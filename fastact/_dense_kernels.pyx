@@ -295,6 +295,11 @@ cdef inline Py_ssize_t _dw_column_block(Py_ssize_t units) noexcept nogil:
     return max(64, (units + 3) // 4)
 
 
+cdef inline Py_ssize_t _dw_column_blocks(Py_ssize_t units) noexcept nogil:
+    """How many column blocks of _dw_column_block columns dW has."""
+    return (units + _dw_column_block(units) - 1) // _dw_column_block(units)
+
+
 # A narrow layer (units <= 192) has fewer than four dW column blocks, and one
 # block is one single-threaded GEMM over every row: 65536 x 64 x 64 ran its dW
 # on one core, at 69 % of NumPy's two threaded GEMMs.  Such layers split the
@@ -310,8 +315,7 @@ def dw_row_parts(Py_ssize_t n_rows, Py_ssize_t in_features, Py_ssize_t units):
     """How many row parts dW is summed from (1: the column blocks' GEMMs).
     A layer too small for threads keeps one GEMM (as dense_block_rows keeps
     one block), which also keeps dense_backward_plain's bits the same."""
-    if ((units + _dw_column_block(units) - 1) // _dw_column_block(units) >= 4
-            or n_rows * in_features * units < PARALLEL_MIN_WORK):
+    if _dw_column_blocks(units) >= 4 or n_rows * in_features * units < PARALLEL_MIN_WORK:
         return 1
     return max(1, min(DW_PARTS_MAX, n_rows // DW_PART_MIN_ROWS))
 
@@ -337,7 +341,7 @@ cdef void _dw_phase(const floating[:, ::1] dz, const floating[:, ::1] x, floatin
     to one thread by the caller."""
     cdef Py_ssize_t n_rows = x.shape[0], k = x.shape[1], n = dz.shape[1]
     cdef Py_ssize_t col_block = _dw_column_block(n)
-    cdef Py_ssize_t n_col_blocks = (n + col_block - 1) // col_block
+    cdef Py_ssize_t n_col_blocks = _dw_column_blocks(n)
     cdef Py_ssize_t n_parts = dw_row_parts(n_rows, k, n)
     cdef Py_ssize_t col_group = _signal_group(n_col_blocks, n_rows * k * col_block, threads)
     cdef Py_ssize_t first = 0, last, blk, start, cols
@@ -390,8 +394,8 @@ def dense_backward_blocks(const floating[:, ::1] dy, const floating[:, ::1] src,
     cdef const floating[:, ::1] dz_view = dy if dz_is_dy else dz
     partial_arr = np.zeros((n_blocks if with_db else 1, n), dtype=np.float64)
     cdef double[:, ::1] partial = partial_arr
-    cdef Py_ssize_t n_col_blocks = (n + _dw_column_block(n) - 1) // _dw_column_block(n)
-    threads = _threads_for(n_threads, max(n_blocks, n_col_blocks, dw_row_parts(n_rows, k, n)),
+    threads = _threads_for(n_threads,
+                           max(n_blocks, _dw_column_blocks(n), dw_row_parts(n_rows, k, n)),
                            n_rows * (k + 8) * n)
     cdef Py_ssize_t group = _signal_group(n_blocks, block_rows * (k + 64) * n, threads)
     cdef Py_ssize_t first = 0, last
