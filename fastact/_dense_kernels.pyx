@@ -135,6 +135,13 @@ cdef enum:
     PARALLEL_MIN_WORK = 1 << 20
 
 
+# Above this much work the one-call small paths (dense_plain,
+# dense_backward_plain) release the GIL around their GEMMs; below it, taking
+# and dropping the GIL would cost a tenth of the call.
+cdef enum:
+    GIL_FREE_MIN_WORK = 1 << 16
+
+
 cdef inline int _threads_for(object n_threads, Py_ssize_t n_blocks, Py_ssize_t work):
     if n_blocks < 2 or work < PARALLEL_MIN_WORK:
         return 1
@@ -477,11 +484,12 @@ def dense_plain(object x, object w, object bias, int kernel_id, int rowwise, tup
                 object out=None):
     """The common small case in one call: x (n, k), w (k, units), bias (units,) or
     None, all C-contiguous native arrays of one float dtype, few enough rows
-    for one block; out None or such an array overlapping none of them.
+    for one block and too little work for threads (below PARALLEL_MIN_WORK);
+    out None or such an array overlapping none of them.
     Returns y, or None when the case does not apply (the caller then takes
-    the general path).  A (8, 10) @ (10, 1) layer costs
-    ~0.3 us of BLAS; the general path's validation and five memoryviews cost
-    ten times that, so this one checks with the NumPy C-API instead.
+    the general path).  A (8, 10) @ (10, 1) layer costs ~0.3 us of BLAS and a
+    32 x 128 -> 64 one ~20 us; the general path's Python validation and five
+    memoryviews cost 15-40 us, so this one checks with the NumPy C-API instead.
     """
     cdef int typenum
     typenum = _plain_float_type(x)
@@ -498,7 +506,8 @@ def dense_plain(object x, object w, object bias, int kernel_id, int rowwise, tup
     # rounds a row differently depending on the rows around it, so taking a
     # different blocking here would make the result depend on the layout.
     if (cnp.PyArray_DIM(wa, 0) != k or n_rows == 0 or k == 0 or units == 0
-            or n_rows * k * units > 65536 or k > BLAS_INT_MAX or units > BLAS_INT_MAX
+            or n_rows * k * units >= PARALLEL_MIN_WORK or k > BLAS_INT_MAX
+            or units > BLAS_INT_MAX
             or n_rows > dense_block_rows(n_rows, k, units, cnp.PyArray_ITEMSIZE(xa))):
         return None                           # shape errors get their messages elsewhere
     cdef const char *bp = NULL
@@ -524,21 +533,37 @@ def dense_plain(object x, object w, object bias, int kernel_id, int rowwise, tup
     cdef char *yp = <char *>cnp.PyArray_DATA(ya)
     cdef const char *xp = <const char *>cnp.PyArray_DATA(xa)
     cdef const char *wp = <const char *>cnp.PyArray_DATA(wa)
-    if typenum == cnp.NPY_FLOAT32:
-        if bp != NULL:
-            for r in range(n_rows):
-                memcpy(<float *>yp + r * units, bp, units * sizeof(float))
-        _gemm_rows(<const float *>xp, <const float *>wp, <float *>yp, <int>n_rows, <int>k,
-                   <int>units, <float>(1.0 if bp != NULL else 0.0))
-        _epilogue(<float *>yp, <float *>yp, n_rows, units, kernel_id, rowwise, &p)
+    _hold_blas()                      # (the block raises nothing: no try needed)
+    if n_rows * k * units > GIL_FREE_MIN_WORK:
+        with nogil:
+            _plain_forward(typenum, xp, wp, bp, yp, n_rows, k, units, kernel_id, rowwise, &p)
     else:
-        if bp != NULL:
-            for r in range(n_rows):
-                memcpy(<double *>yp + r * units, bp, units * sizeof(double))
-        _gemm_rows(<const double *>xp, <const double *>wp, <double *>yp, <int>n_rows, <int>k,
-                   <int>units, <double>(1.0 if bp != NULL else 0.0))
-        _epilogue(<double *>yp, <double *>yp, n_rows, units, kernel_id, rowwise, &p)
+        _plain_forward(typenum, xp, wp, bp, yp, n_rows, k, units, kernel_id, rowwise, &p)
+    _release_blas()
     return ya
+
+
+cdef void _plain_forward(int typenum, const char *x, const char *w, const char *bias,
+                         char *y, Py_ssize_t n_rows, Py_ssize_t k, Py_ssize_t units,
+                         int kernel_id, int rowwise, const fa_params *p) noexcept nogil:
+    if typenum == cnp.NPY_FLOAT32:
+        _plain_block(<const float *>x, <const float *>w, <const float *>bias, <float *>y,
+                     n_rows, k, units, kernel_id, rowwise, p)
+    else:
+        _plain_block(<const double *>x, <const double *>w, <const double *>bias, <double *>y,
+                     n_rows, k, units, kernel_id, rowwise, p)
+
+
+cdef inline void _plain_block(const floating *x, const floating *w, const floating *bias,
+                              floating *y, Py_ssize_t n_rows, Py_ssize_t k, Py_ssize_t units,
+                              int kernel_id, int rowwise, const fa_params *p) noexcept nogil:
+    """dense_forward's operations on one block of every row, y being z."""
+    cdef Py_ssize_t r
+    if bias != NULL:
+        for r in range(n_rows):
+            memcpy(y + r * units, bias, units * sizeof(floating))
+    _gemm_rows(x, w, y, <int>n_rows, <int>k, <int>units, 1 if bias != NULL else 0)
+    _epilogue(y, y, n_rows, units, kernel_id, rowwise, p)
 
 
 def dense_backward_plain(object dy, object x, object w, object src, int kernel_id,
@@ -566,7 +591,7 @@ def dense_backward_plain(object dy, object x, object w, object src, int kernel_i
     cdef Py_ssize_t units = cnp.PyArray_DIM(wa, 1)
     if (cnp.PyArray_DIM(wa, 0) != k or cnp.PyArray_DIM(dya, 0) != n_rows
             or cnp.PyArray_DIM(dya, 1) != units or n_rows == 0 or k == 0 or units == 0
-            or n_rows * k * units > 65536
+            or n_rows * k * units >= PARALLEL_MIN_WORK
             or n_rows > dense_block_rows(n_rows, k, units, cnp.PyArray_ITEMSIZE(xa))):
         return None
     if src is not None and (cnp.PyArray_NDIM(<cnp.ndarray>src) != 2
@@ -608,32 +633,45 @@ def dense_backward_plain(object dy, object x, object w, object src, int kernel_i
     cdef char *dwp = <char *>cnp.PyArray_DATA(dw)
     cdef double *sp = NULL if sums is None else <double *>cnp.PyArray_DATA(sums)
     _hold_blas()                      # (_backward_block raises nothing: no try needed)
-    if typenum == cnp.NPY_FLOAT32:
-        _backward_block(<const float *>dyp, <const float *>srcp, <float *>dzp,
-                        <const float *>xp, <const float *>wp, <float *>dxp, <float *>dwp,
-                        <float *>dbp, sp, n_rows, k, units, kernel_id, rowwise, &p)
+    if n_rows * k * units > GIL_FREE_MIN_WORK:
+        with nogil:
+            _plain_backward(typenum, dyp, srcp, dzp, xp, wp, dxp, dwp, dbp, sp, n_rows, k,
+                            units, kernel_id, rowwise, &p)
     else:
-        _backward_block(<const double *>dyp, <const double *>srcp, <double *>dzp,
-                        <const double *>xp, <const double *>wp, <double *>dxp,
-                        <double *>dwp, <double *>dbp, sp, n_rows, k, units, kernel_id,
-                        rowwise, &p)
+        _plain_backward(typenum, dyp, srcp, dzp, xp, wp, dxp, dwp, dbp, sp, n_rows, k, units,
+                        kernel_id, rowwise, &p)
     _release_blas()
     return dx, dw, (None if db is None else db)
+
+
+cdef void _plain_backward(int typenum, const void *dy, const void *src, char *dz,
+                          const char *x, const char *w, char *dx, char *dw, void *db,
+                          double *sums, Py_ssize_t n_rows, Py_ssize_t k, Py_ssize_t units,
+                          int kernel_id, int rowwise, fa_params *p) noexcept nogil:
+    if typenum == cnp.NPY_FLOAT32:
+        _backward_block(<const float *>dy, <const float *>src, <float *>dz, <const float *>x,
+                        <const float *>w, <float *>dx, <float *>dw, <float *>db, sums,
+                        n_rows, k, units, kernel_id, rowwise, p)
+    else:
+        _backward_block(<const double *>dy, <const double *>src, <double *>dz,
+                        <const double *>x, <const double *>w, <double *>dx, <double *>dw,
+                        <double *>db, sums, n_rows, k, units, kernel_id, rowwise, p)
 
 
 cdef void _backward_block(const floating *dy, const floating *src, floating *dz,
                           const floating *x, const floating *w, floating *dx, floating *dw,
                           floating *db, double *sums, Py_ssize_t n_rows, Py_ssize_t k,
                           Py_ssize_t units, int kernel_id, int rowwise,
-                          fa_params *p) noexcept:
+                          fa_params *p) noexcept nogil:
     """dz, dx = dz @ w^T, dw = x^T @ dz and (db not NULL) db = column sums of dz,
     for rows that are one block, in dense_backward_blocks' GEMM blocking."""
-    cdef Py_ssize_t start, cols, i
+    cdef Py_ssize_t blk, start, cols, i
     cdef Py_ssize_t col_block = _dw_column_block(units)
     _dz_block(dy, src, dz, n_rows, units, kernel_id, rowwise, p)
     _gemm_op(dz, <int>units, w, <int>units, dx, <int>k, <int>n_rows, <int>k, <int>units,
              False, True)
-    for start in range(0, units, col_block):
+    for blk in range(_dw_column_blocks(units)):
+        start = blk * col_block
         cols = min(col_block, units - start)
         _gemm_op(x, <int>k, dz + start, <int>units, dw + start, <int>units, <int>k,
                  <int>cols, <int>n_rows, True, False)

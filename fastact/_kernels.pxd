@@ -35,8 +35,12 @@ cdef void softmax_block_f64(const double *x, double *y, Py_ssize_t rows, Py_ssiz
 cdef int team_size(int requested, Py_ssize_t work_items) noexcept nogil
 
 
-cdef inline fa_params _pack(tuple params) noexcept:
+cdef inline fa_params _pack(tuple params) except *:
+    """The four parameters of a kernel (_dispatch.check_params packs them).
+    Checked: with boundscheck off, a shorter tuple would be read past its end."""
     cdef fa_params p
+    if params is None or len(params) != 4:
+        raise ValueError(f"params: expected a tuple of 4 floats, got {params!r}")
     p.p0 = params[0]
     p.p1 = params[1]
     p.p2 = params[2]

@@ -324,3 +324,14 @@ def test_bad_input(row):
         assert now.dtype == then.dtype and now.shape == then.shape
         assert np.array_equal(now, then, equal_nan=now.dtype.kind in "fc"), \
             "an argument was modified by a call that raised"
+
+
+@pytest.mark.parametrize("params", [(), (1.0, 2.0, 3.0), None],
+                         ids=["empty", "three", "None"])
+def test_kernel_parameters_of_the_wrong_length_raise_instead_of_reading_past_the_tuple(params):
+    """The private kernels read their four parameters from a tuple with
+    bounds checks off: a wrong length must be refused, not read from memory."""
+    from fastact import _dispatch, _kernels
+    x = np.ones(4, np.float32)
+    with pytest.raises((ValueError, TypeError), match="params"):
+        _kernels.unary_f32(_dispatch.KERNEL_IDS["sigmoid", "fwd"], x, x.copy(), params)

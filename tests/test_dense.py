@@ -1266,21 +1266,46 @@ def test_backward_out_overlapping_an_input(alias, n, dtype):
         assert_bitwise(r, e, f"{what} with out {alias}")
 
 
+@pytest.mark.parametrize("act", ["linear", "sigmoid", "gelu", "softmax", "log_softmax"])
+@pytest.mark.parametrize("shape", [(8, 10, 1), (32, 128, 64), (600, 30, 50)],
+                         ids=["8x10x1", "32x128x64", "600x30x50"])
+@dtypes
+def test_small_forward_path_gives_the_general_paths_bits(act, shape, dtype):
+    """dense's one-call path (dense_plain: up to 2**20 multiply-adds, without
+    the GIL above 2**16) against the general path, bit for bit."""
+    from fastact import _dense
+    n, k, units = shape
+    x, W, b = make_inputs(("small forward", shape, dtype.name), (n,), k, units, dtype)
+    kernel_id, rowwise, packed = _dense._FUSED_BY_NAME[act]
+    plain = _dense._loops().dense_plain(x, W, b, kernel_id, rowwise, packed, None)
+    assert plain is not None, "the one-call path declined"
+    general = _dense.dense_blocks(x, W, b, act, None, False)
+    assert_bitwise(plain, general, f"{act} {shape}")
+    assert_bitwise(fastact.dense(x, W, b, act), general, "dense()")
+
+
 @pytest.mark.parametrize("activation,keep", [("sigmoid", "y"), ("gelu", "z"), ("softmax", "y"),
                                              ("log_softmax", "y"), ("linear", None)])
-@pytest.mark.parametrize("shape", [(8, 10, 1), (8, 50, 150), (1, 3, 65)],
-                         ids=["8x10x1", "8x50x150", "1x3x65"])
+@pytest.mark.parametrize("shape", [(8, 10, 1), (8, 50, 150), (1, 3, 65), (32, 128, 64),
+                                   (600, 30, 50)],
+                         ids=["8x10x1", "8x50x150", "1x3x65", "32x128x64", "600x30x50"])
 @dtypes
 def test_small_backward_path_gives_the_general_paths_bits(activation, keep, shape, dtype):
     """dense_backward's one-call path for small layers (pointer loops, no
     memoryviews) against the general path's parallel loops, bit for bit; 150
-    and 65 units take several dW column blocks."""
+    and 65 units take several dW column blocks; the last two run without the
+    GIL (more than 2**16 multiply-adds), the last just below the threads'
+    threshold of 2**20."""
     from fastact import _dense
     n, k, units = shape
     x, W, b = make_inputs(("small backward", shape, dtype.name), (n,), k, units, dtype)
     y, z = fastact.dense(x, W, b, activation, return_z=True)
     dy = np.random.default_rng(3).standard_normal(y.shape).astype(dtype)
     kept = {"y": y if keep == "y" else None, "z": z if keep == "z" else None}
+    packed = _dense._BACKWARD_BY_NAME[activation]
+    assert _dense._loops().dense_backward_plain(
+        dy, x, W, kept["y"] if keep == "y" else kept["z"], packed[0 if keep != "y" else 1],
+        packed[2], packed[3], None, None, None, True) is not None, "the one-call path declined"
     small = fastact.dense_backward(dy, x, W, activation=activation, **kept)
     general = _dense.dense_backward_blocks(dy, x, W, kept["y"], kept["z"], activation, True,
                                            None)
