@@ -150,7 +150,7 @@ ACTIVATIONS = (
        from_y=_always, kinks="|x| = threshold: 0",
        formula="x if |x| > threshold else 0",
        derivative="1 if |x| > threshold else 0  (from y: 1 if y != 0 else 0)"),
-    _a("hard_sigmoid", ulp=(1, 1), dulp=(0, 0), from_y=_always,
+    _a("hard_sigmoid", ulp=(1, 1), dulp=(0, 0), from_y=_always, f32_native=["fwd"],
        kinks="x = -3 and x = 3: 0",
        formula="relu6(x + 3) / 6", derivative="1/6 if -3 < x < 3 else 0"),
     _a("hard_silu", ulp=(1, 2), dulp=(1, 1),
@@ -178,7 +178,7 @@ ACTIVATIONS = (
     _a("relu", [Param("negative_slope", 0.0, "float", "finite"),
                 Param("max_value", None, "float_or_none", "nonnegative"),
                 Param("threshold", 0.0, "float", "finite")], _relu_pack,
-       from_y=_relu_from_y, ulp=(0.5, 0.5),
+       from_y=_relu_from_y, ulp=(0.5, 0.5), f32_native=["fwd"],
        kinks="x = threshold: negative_slope (0 for the plain relu); x = max_value: 0",
        formula="(x if x > threshold else 0), clipped to [0, max_value] when max_value is "
                "given, minus negative_slope * max(threshold - x, 0)  (Keras 3 semantics)",

@@ -304,3 +304,31 @@ def test_softmax_rows_within_bound(name, dtype):
             f"{name} {np.dtype(dtype).name} rows of {x.shape[1]}: {float(err.max()):.3g} ULP "
             f"at x = {x[np.nonzero(finite)[0][np.argmax(err)]]!r}, bound {limit}")
     print(f"{name} {np.dtype(dtype).name}: max {worst:.3g} ULP (bound {limit})")
+
+
+RELU_PARAMETERS = [
+    {}, {"max_value": 6.0}, {"threshold": 2.0}, {"threshold": 0.1}, {"max_value": 0.3},
+    {"threshold": 1e-40, "max_value": 1e300}, {"negative_slope": 0.1, "max_value": 6.0,
+                                                "threshold": 2.0}]
+
+
+@pytest.mark.parametrize("params", RELU_PARAMETERS, ids=lambda p: repr(p) if p else "default")
+def test_float32_relu_gives_the_bits_of_its_float64_evaluation(params):
+    """The float32 relu has a float form for slope 0 with float-representable
+    clips and threshold, and the double form otherwise: both must give the
+    float64 result rounded, at and around every parameter value."""
+    anchors = [v for v in params.values()] + [0.0, 3.0]
+    near = [np.nextafter(np.float32(a), np.float32(d)) for a in anchors if abs(a) < 3e38
+            for d in (-np.inf, np.inf)] + [np.float32(a) for a in anchors if abs(a) < 3e38]
+    x = np.concatenate([
+        np.array(near, np.float32),
+        np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 3.4e38, -3.4e38],
+                 np.float32),
+        np.random.default_rng(5).standard_normal(10_000).astype(np.float32) * 4])
+    got = activations.relu(x, **params)
+    with np.errstate(over="ignore"):          # relu(inf, max_value=1e300): inf either way
+        expected = activations.relu(x.astype(np.float64), **params).astype(np.float32)
+    assert got.dtype == np.float32
+    same = (got.view(np.uint32) == expected.view(np.uint32)) | (np.isnan(got) & np.isnan(expected))
+    assert same.all(), (f"relu{params}: x={x[~same][:5]} gives {got[~same][:5]}, "
+                        f"float64 rounded: {expected[~same][:5]}")

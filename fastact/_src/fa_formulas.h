@@ -26,19 +26,25 @@ FA_INLINE double fa_clamp(double v, double lo, double hi)
     return r > hi ? hi : r;
 }
 
-/* FA_TAILS: whether results below the normal range need the scaled
+/* FA_FLOAT32_INPUTS: every x is a float32 widened to double (the fast
+ * variant), which fa_formulas.inc's FA_DIV_CONST relies on.
+ * FA_TAILS: whether results below the normal range need the scaled
  * exp_up64 forms (fa_math.h).  Only float64 results do: the float32 kernels
  * work in double, where those products are normal, and with FA_TAILS = 0 the
  * compiler drops the extra exp from their loops. */
 #define FA_VARIANT fast
 #define FA_TAILS 0
+#define FA_FLOAT32_INPUTS 1
 #include "fa_formulas.inc"
+#undef FA_FLOAT32_INPUTS
 #undef FA_TAILS
 #undef FA_VARIANT
 
 #define FA_VARIANT libm
 #define FA_TAILS 1
+#define FA_FLOAT32_INPUTS 0
 #include "fa_formulas.inc"
+#undef FA_FLOAT32_INPUTS
 #undef FA_TAILS
 #undef FA_VARIANT
 

@@ -1,7 +1,7 @@
 /*
  * fa_formulas_f32.h -- float32-native forwards of the activations that the
  * speed targets are about (sigmoid, silu, tanh, elu, softplus,
- * log_sigmoid).
+ * log_sigmoid, hard_sigmoid, relu).
  *
  * Why a second form: the generic float32 kernels widen to double and
  * evaluate fa_formulas.inc there (four lanes per AVX2 register, plus the
@@ -98,6 +98,37 @@ FA_DEF_F32(softplus, fwd)
     float err = (pos - (sum - b)) + (log_hi - b);
     float r = sum + (err + log_lo);
     return x == INFINITY ? x : r;             /* TwoSum of inf gives NaN */
+}
+
+/* hard_sigmoid = clip((x + 3) / 6, 0, 1): (x + 3) (1 / 6) in double, rounded
+ * to float, then clipped in float.  The same bits as the double form's
+ * clip-then-round (compared over all 2^32 float32 x): a product >= 1 or <= 0
+ * rounds to a float >= 1 or <= 0.  Clipped in double, GCC computes the
+ * selects' masks in double and packs them to float lanes: 4x slower. */
+FA_DEF_F32(hard_sigmoid, fwd)
+{
+    float r = (float)(((double)x + 3.0) * (1.0 / 6.0));
+    r = r < 0.0f ? 0.0f : r;
+    r = r > 1.0f ? 1.0f : r;
+    return x != x ? x : r;
+}
+
+/* relu with slope 0 and float-representable clips and threshold (the
+ * default relu, relu(max_value=6), ...): compared with float32 x, such a
+ * double decides every select as it does in double, and each piece (x, 0, a
+ * clip) is a float, so the float selects give the double form's bits at
+ * twice the lanes.  Other parameters take the double form; the test is
+ * loop-invariant, so GCC emits a loop for each case. */
+FA_DEF_F32(relu, fwd)
+{
+    float hi = (float)p->p1, threshold = (float)p->p2, lo = (float)p->p3;
+    if (p->p0 != 0.0 || (double)hi != p->p1 || (double)threshold != p->p2
+            || (double)lo != p->p3)
+        return (float)fa_relu_fwd_fast((double)x, p);
+    float r = x > threshold ? x : 0.0f;
+    r = r < lo ? lo : r;
+    r = r > hi ? hi : r;
+    return x != x ? x : r;
 }
 
 /* log_sigmoid(x) = -softplus(-x) */
