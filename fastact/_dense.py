@@ -31,6 +31,7 @@ def _loops():
     if _DENSE_KERNELS is None:
         from . import _dense_kernels
         _blas.ensure_installed()
+        _dense_kernels.warm_blas_buffers()
         _DENSE_KERNELS = _dense_kernels
     return _DENSE_KERNELS
 

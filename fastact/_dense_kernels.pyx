@@ -127,6 +127,48 @@ cdef inline void _gemm_rows(const floating *a, const floating *w, floating *c,
               <double *>&beta, <double *>c, &n)
 
 
+# OpenBLAS's single-threaded SGEMM (its Haswell kernels, on this Zen 1
+# machine) ran layers of fewer than ~352 units at 10-17 GFLOP/s instead of
+# 35-44 -- until one call with more units had packed a wide B panel (>= 16K
+# floats) into the buffer it works in: from then on every call from that
+# buffer was fast, in the same process.  OpenBLAS keeps one such buffer per
+# concurrent caller, so the row blocks of a prange, calling at once, use
+# several.  warm_blas_buffers makes one such call from every thread of a team
+# at the same moment, so each warms its own buffer; it runs once, on the
+# first dense call, in about a millisecond.  Only the speed changes: the
+# buffer holds packed operands, overwritten before they are read.  (Our
+# guess at the cause: the kernel prefetches packed B beyond what a narrow
+# call writes, into pages never written, which all map to the zero page;
+# Zen's L1 way predictor thrashes on such aliases.)  DGEMM showed no such
+# effect.
+cdef enum:
+    WARM_UNITS = 512        # BLAS's m: above the ~352 at which the wide path starts
+    WARM_K = 128
+    WARM_ROWS = 256         # k x rows = 32K floats of packed B
+
+
+def warm_blas_buffers(object n_threads=None):
+    """One float32 GEMM from each thread of a team at once (see above)."""
+    cdef int threads = team_size(0 if n_threads is None else <int>n_threads, 1 << 20)
+    cdef Py_ssize_t x_size = WARM_ROWS * WARM_K, w_size = WARM_K * WARM_UNITS
+    cdef Py_ssize_t per_thread = x_size + w_size + WARM_ROWS * WARM_UNITS
+    cdef float[::1] work = np.zeros(threads * per_thread, np.float32)
+    cdef float *base
+    cdef int t, round_
+    _hold_blas()
+    try:
+        with nogil:
+            # twice: the first region may still be starting the team's
+            # threads, which would then call one after the other
+            for round_ in range(2):
+                for t in prange(threads, num_threads=threads, schedule="static", chunksize=1):
+                    base = &work[t * per_thread]
+                    _gemm_rows(base, base + x_size, base + x_size + w_size, WARM_ROWS,
+                               WARM_K, WARM_UNITS, 0)
+    finally:
+        _release_blas()
+
+
 # Below this much work (multiply-adds, or element operations) a parallel
 # region costs more than it saves: thread wake-up is ~5-50 us, and on a busy
 # machine milliseconds.  Only the thread count depends on it; the blocks, and

@@ -1311,3 +1311,18 @@ def test_small_backward_path_gives_the_general_paths_bits(activation, keep, shap
                                            None)
     for got, expected, what in zip(small, general, ("dx", "dW", "db")):
         assert_bitwise(got, expected, what)
+
+
+@pytest.mark.parametrize("n_threads", [None, 1, 3])
+def test_warming_blas_buffers_changes_no_result(n_threads):
+    """warm_blas_buffers (run on the first dense call) only fills OpenBLAS's
+    work buffers: forward and backward give the same bits after it."""
+    x, W, b = make_inputs(("warm", n_threads), (700,), 90, 40, np.dtype(np.float32))
+    dy = rng_for("warm-dy").standard_normal((700, 40)).astype(np.float32)
+    before = [fastact.dense(x, W, b, "tanh"), *fastact.dense_backward(dy, x, W, z=x @ W,
+                                                                       activation="tanh")]
+    _dense_kernels.warm_blas_buffers(n_threads)
+    after = [fastact.dense(x, W, b, "tanh"), *fastact.dense_backward(dy, x, W, z=x @ W,
+                                                                      activation="tanh")]
+    for got, expected, what in zip(after, before, ("y", "dx", "dW", "db")):
+        assert_bitwise(got, expected, what)
