@@ -157,7 +157,7 @@ ACTIVATIONS = (
        kinks="x = -3: -0.5, x = 3: 1.5 (PyTorch's hardswish_backward)",
        formula="x * relu6(x + 3) / 6",
        derivative="0 if x < -3, x/3 + 1/2 if -3 <= x <= 3, 1 if x > 3"),
-    _a("hard_tanh", from_y=_always, kinks="x = -1 and x = 1: 0",
+    _a("hard_tanh", from_y=_always, f32_native=["fwd"], kinks="x = -1 and x = 1: 0",
        formula="clip(x, -1, 1)", derivative="1 if -1 < x < 1 else 0"),
     _a("leaky_relu", [Param("negative_slope", 0.2, "float", "finite")], _p("negative_slope"),
        from_y=_from_y_needs_nonnegative("negative_slope"), ulp=(0.5, 0.5),
@@ -184,7 +184,7 @@ ACTIVATIONS = (
                "given, minus negative_slope * max(threshold - x, 0)  (Keras 3 semantics)",
        derivative="1 where x > threshold (and inside the clip), negative_slope where "
                   "x <= threshold, 0 where clipped"),
-    _a("relu6", from_y=_always, kinks="x = 0 and x = 6: 0",
+    _a("relu6", from_y=_always, f32_native=["fwd"], kinks="x = 0 and x = 6: 0",
        formula="min(max(x, 0), 6)", derivative="1 if 0 < x < 6 else 0"),
     _a("selu", from_y=_always, ulp=(2, 2), dulp=(3, 3), kinks="x = 0: scale * alpha",
        formula=f"scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = {_SELU_ALPHA!r}, "

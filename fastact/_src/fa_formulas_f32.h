@@ -1,7 +1,8 @@
 /*
  * fa_formulas_f32.h -- float32-native forwards of the activations that the
  * speed targets are about (sigmoid, silu, tanh, elu, softplus,
- * log_sigmoid, hard_sigmoid, relu).
+ * log_sigmoid) and the piecewise-linear hard_sigmoid, relu, relu6 and
+ * hard_tanh.
  *
  * Why a second form: the generic float32 kernels widen to double and
  * evaluate fa_formulas.inc there (four lanes per AVX2 register, plus the
@@ -39,6 +40,15 @@ FA_INLINE float fa_f32_div_one_plus(float num, float num_lo, float e, float e_lo
     float inv_d = fmaf(fmaf(fmaf(-0x1.cc8364p-3f, e, 0x1.545b46p-1f), e, -0x1.e0c96cp-1f),
                        e, 0x1.fe9da6p-1f);
     return fmaf(fmaf(-q, d_lo, residual + num_lo), inv_d, q);
+}
+
+/* v clipped to [lo, hi], written as selects whose compares a NaN fails, so
+ * that NaN passes through without a test of its own; -0.0 stays -0.0, as in
+ * fa_clamp. */
+FA_INLINE float fa_f32_clip(float v, float lo, float hi)
+{
+    float r = lo > v ? lo : v;
+    return hi < r ? hi : r;
 }
 
 /* sigmoid: e = exp(-|x|); 1 / (1 + e) for x >= 0, e / (1 + e) for x < 0. */
@@ -107,11 +117,12 @@ FA_DEF_F32(softplus, fwd)
  * selects' masks in double and packs them to float lanes: 4x slower. */
 FA_DEF_F32(hard_sigmoid, fwd)
 {
-    float r = (float)(((double)x + 3.0) * (1.0 / 6.0));
-    r = r < 0.0f ? 0.0f : r;
-    r = r > 1.0f ? 1.0f : r;
-    return x != x ? x : r;
+    return fa_f32_clip((float)(((double)x + 3.0) * (1.0 / 6.0)), 0.0f, 1.0f);
 }
+
+/* relu6 and hard_tanh: clips by floats, the double form's bits. */
+FA_DEF_F32(relu6, fwd) { return fa_f32_clip(x, 0.0f, 6.0f); }
+FA_DEF_F32(hard_tanh, fwd) { return fa_f32_clip(x, -1.0f, 1.0f); }
 
 /* relu with slope 0 and float-representable clips and threshold (the
  * default relu, relu(max_value=6), ...): compared with float32 x, such a
@@ -125,10 +136,7 @@ FA_DEF_F32(relu, fwd)
     if (p->p0 != 0.0 || (double)hi != p->p1 || (double)threshold != p->p2
             || (double)lo != p->p3)
         return (float)fa_relu_fwd_fast((double)x, p);
-    float r = x > threshold ? x : 0.0f;
-    r = r < lo ? lo : r;
-    r = r > hi ? hi : r;
-    return x != x ? x : r;
+    return fa_f32_clip(x <= threshold ? 0.0f : x, lo, hi);   /* NaN fails the compares: kept */
 }
 
 /* log_sigmoid(x) = -softplus(-x) */
