@@ -184,6 +184,7 @@ cdef enum:
     GIL_FREE_MIN_WORK = 1 << 16
 
 
+# In-feature count from which dense_block_rows treats a layer as GEMM-bound.
 cdef enum:
     GEMM_BOUND_IN_FEATURES = 256
 
@@ -264,6 +265,20 @@ def dense_block_rows(Py_ssize_t n_rows, Py_ssize_t in_features, Py_ssize_t units
     return max(rows, 1)
 
 
+cdef inline void _forward_block(const floating *x, const floating *w, const floating *bias,
+                                floating *z, floating *y, Py_ssize_t rows, Py_ssize_t k,
+                                Py_ssize_t n, int kernel_id, int rowwise,
+                                const fa_params *p) noexcept nogil:
+    """One block of dense: z = x @ w + bias (bias NULL: none), y = act(z); y may be z.
+    The one place for these operations, so every path gives the same bits."""
+    cdef Py_ssize_t r
+    if bias != NULL:
+        for r in range(rows):
+            memcpy(z + r * n, bias, n * sizeof(floating))
+    _gemm_rows(x, w, z, <int>rows, <int>k, <int>n, 1 if bias != NULL else 0)
+    _epilogue(z, y, rows, n, kernel_id, rowwise, p)
+
+
 def dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object bias,
                   floating[:, ::1] z, floating[:, ::1] y, int kernel_id, int rowwise,
                   tuple params, Py_ssize_t block_rows, object n_threads=None):
@@ -272,18 +287,16 @@ def dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object bia
     kernel_id < 0 and rowwise == 0: no activation (y is z).
     """
     cdef Py_ssize_t n_rows = x.shape[0], k = x.shape[1], n = w.shape[1]
-    cdef Py_ssize_t n_blocks = (n_rows + block_rows - 1) // block_rows, blk, r, start, rows
+    cdef Py_ssize_t n_blocks = (n_rows + block_rows - 1) // block_rows, blk, start, rows
     cdef const floating *bp = NULL
     cdef const floating[::1] bias_view
     cdef fa_params p = _pack(params)
     cdef int threads = 1
-    cdef floating beta = 0
     if n_rows == 0 or n == 0:
         return
     if bias is not None:
         bias_view = bias
         bp = &bias_view[0]
-        beta = 1
     threads = _threads_for(n_threads, n_blocks, n_rows * (k + 1) * n)
     cdef Py_ssize_t group = _signal_group(n_blocks, block_rows * (k + 1) * n, threads)
     cdef Py_ssize_t first = 0, last
@@ -295,12 +308,9 @@ def dense_forward(const floating[:, ::1] x, const floating[:, ::1] w, object bia
                 for blk in prange(first, last, num_threads=threads, schedule="static"):
                     start = blk * block_rows
                     rows = min(block_rows, n_rows - start)
-                    if bp != NULL:
-                        for r in range(rows):
-                            memcpy(&z[start + r, 0], bp, n * sizeof(floating))
-                    _gemm_rows(&x[start, 0] if k > 0 else NULL, &w[0, 0] if k > 0 else NULL,
-                               &z[start, 0], <int>rows, <int>k, <int>n, beta)
-                    _epilogue(&z[start, 0], &y[start, 0], rows, n, kernel_id, rowwise, &p)
+                    _forward_block(&x[start, 0] if k > 0 else NULL,
+                                   &w[0, 0] if k > 0 else NULL, bp, &z[start, 0],
+                                   &y[start, 0], rows, k, n, kernel_id, rowwise, &p)
                 if last < n_blocks:
                     _check_signals()
                 first = last
@@ -583,7 +593,6 @@ def dense_plain(object x, object w, object bias, int kernel_id, int rowwise, tup
                 and (bias is None or _disjoint(ya, <cnp.ndarray>bias))):
             return None
     cdef fa_params p = _pack(params)
-    cdef Py_ssize_t r
     cdef char *yp = <char *>cnp.PyArray_DATA(ya)
     cdef const char *xp = <const char *>cnp.PyArray_DATA(xa)
     cdef const char *wp = <const char *>cnp.PyArray_DATA(wa)
@@ -601,23 +610,11 @@ cdef void _plain_forward(int typenum, const char *x, const char *w, const char *
                          char *y, Py_ssize_t n_rows, Py_ssize_t k, Py_ssize_t units,
                          int kernel_id, int rowwise, const fa_params *p) noexcept nogil:
     if typenum == cnp.NPY_FLOAT32:
-        _plain_block(<const float *>x, <const float *>w, <const float *>bias, <float *>y,
-                     n_rows, k, units, kernel_id, rowwise, p)
+        _forward_block(<const float *>x, <const float *>w, <const float *>bias, <float *>y,
+                       <float *>y, n_rows, k, units, kernel_id, rowwise, p)
     else:
-        _plain_block(<const double *>x, <const double *>w, <const double *>bias, <double *>y,
-                     n_rows, k, units, kernel_id, rowwise, p)
-
-
-cdef inline void _plain_block(const floating *x, const floating *w, const floating *bias,
-                              floating *y, Py_ssize_t n_rows, Py_ssize_t k, Py_ssize_t units,
-                              int kernel_id, int rowwise, const fa_params *p) noexcept nogil:
-    """dense_forward's operations on one block of every row, y being z."""
-    cdef Py_ssize_t r
-    if bias != NULL:
-        for r in range(n_rows):
-            memcpy(y + r * units, bias, units * sizeof(floating))
-    _gemm_rows(x, w, y, <int>n_rows, <int>k, <int>units, 1 if bias != NULL else 0)
-    _epilogue(y, y, n_rows, units, kernel_id, rowwise, p)
+        _forward_block(<const double *>x, <const double *>w, <const double *>bias,
+                       <double *>y, <double *>y, n_rows, k, units, kernel_id, rowwise, p)
 
 
 def dense_backward_plain(object dy, object x, object w, object src, int kernel_id,
